@@ -1,0 +1,3 @@
+from appcomply.cli.main import main
+
+main()

@@ -1,0 +1,51 @@
+"""apps: the tenant — an app, its types (the 39-type catalogue), features, licences, API keys — and the staff."""
+
+from appcomply.apps.errors import AppNotFound, InvalidToken
+from appcomply.apps.rules import Catalogue, LicenceKind, ServiceKind, load_catalogue
+from appcomply.apps.schemas import AppCreate, AppRead, FeatureCreate, LicenceCreate
+from appcomply.apps.service import (
+    app_read,
+    authenticate_api_key,
+    authenticate_session,
+    authenticate_staff_token,
+    create_api_key,
+    create_app,
+    create_staff,
+    find_app_by_slug,
+    find_staff,
+    get_app,
+    get_app_by_slug,
+    list_apps,
+    log_in,
+    log_out,
+)
+from appcomply.apps.service._staff import LoginOutcome, LoginResult
+
+__all__ = [
+    "AppCreate",
+    "AppNotFound",
+    "AppRead",
+    "Catalogue",
+    "FeatureCreate",
+    "InvalidToken",
+    "LicenceCreate",
+    "LicenceKind",
+    "LoginOutcome",
+    "LoginResult",
+    "ServiceKind",
+    "app_read",
+    "authenticate_api_key",
+    "authenticate_session",
+    "authenticate_staff_token",
+    "create_api_key",
+    "create_app",
+    "create_staff",
+    "find_app_by_slug",
+    "find_staff",
+    "get_app",
+    "get_app_by_slug",
+    "list_apps",
+    "load_catalogue",
+    "log_in",
+    "log_out",
+]

@@ -1,0 +1,109 @@
+"""Pure audit rules: canonical encoding, the chain hash, chain verification and the clear-PI guard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from appcomply.audit.errors import ClearPersonalInformation
+
+GENESIS_HASH = "0" * 64
+
+
+class Subject(NamedTuple):
+    kind: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFields:
+    """The hashed content of one entry: everything but the hash itself."""
+
+    seq: int
+    at: dt.datetime
+    app_id: uuid.UUID | None
+    actor_kind: str
+    actor_id: str | None
+    actor_label: str
+    request_id: str
+    event: str
+    subject_kind: str
+    subject_id: str
+    data: Mapping[str, Any]
+    prev_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainFault:
+    seq: int
+    reason: str
+
+
+def _default(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    if isinstance(value, dt.date | uuid.UUID):
+        return str(value)
+    raise TypeError(f"not JSON-encodable in audit data: {type(value).__name__}")
+
+
+def canonical_json(value: object) -> bytes:
+    """Sorted keys, UTF-8, no insignificant whitespace: the same bytes on every database."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default).encode()
+
+
+def entry_hash(fields: EntryFields) -> str:
+    body = {
+        "seq": fields.seq,
+        "at": fields.at,
+        "app_id": fields.app_id,
+        "actor": [fields.actor_kind, fields.actor_id, fields.actor_label],
+        "request_id": fields.request_id,
+        "event": fields.event,
+        "subject": [fields.subject_kind, fields.subject_id],
+        "data": fields.data,
+        "prev": fields.prev_hash,
+    }
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def verify_entries(entries: Iterable[tuple[EntryFields, str]]) -> ChainFault | None:
+    """First fault in a walk ordered by seq, or None. Detects edits, deletions, insertions and reordering."""
+    expected_seq, prev = 1, GENESIS_HASH
+    for fields, stored_hash in entries:
+        if fields.seq != expected_seq:
+            return ChainFault(expected_seq, f"sequence gap: expected {expected_seq}, found {fields.seq}")
+        if fields.prev_hash != prev:
+            return ChainFault(fields.seq, "previous-hash link does not match the entry before it")
+        if entry_hash(fields) != stored_hash:
+            return ChainFault(fields.seq, "entry content does not match its hash (edited)")
+        prev, expected_seq = stored_hash, expected_seq + 1
+    return None
+
+
+# Mainland mobile numbers and resident ID numbers, as whole tokens. Audit data holds ids, codes and masked
+# values; a bare 11-digit mobile or 15/18-character ID number there is a leak by construction.
+_CLEAR_PI = re.compile(r"(?<![\dA-Za-z])(?:1[3-9]\d{9}|\d{17}[\dXx]|\d{15})(?![\dA-Za-z])")
+
+
+def ensure_no_clear_pi(data: Mapping[str, Any]) -> None:
+    for path, text in _strings(data, "data"):
+        if _CLEAR_PI.search(text):
+            raise ClearPersonalInformation(f"audit value at {path} looks like a clear phone or ID number", path=path)
+
+
+def _strings(value: object, path: str) -> Iterable[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _strings(item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")

@@ -1,0 +1,1 @@
+"""The `appcomply` command line."""

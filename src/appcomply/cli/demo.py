@@ -1,0 +1,50 @@
+"""The demo tenant that `make run` seeds: an online-community app with features, licences and an admin."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from appcomply import apps
+from appcomply.apps import FeatureCreate, LicenceCreate, LicenceKind, ServiceKind
+from appcomply.kernel.actor import Role
+from appcomply.kernel.context import Ctx
+
+DEMO_SLUG = "demo"
+# A made-up entity: the code is checksum-valid (GB 32100) but registered to no one.
+DEMO_USCC = "91110108MA01DFM005"
+
+
+def _demo_app() -> apps.AppCreate:
+    return apps.AppCreate(
+        slug=DEMO_SLUG,
+        name="示例社区 Demo Community",
+        entity_name="示例网络科技有限公司",
+        entity_uscc=DEMO_USCC,
+        app_types=[3, 4],
+        service_kinds=[ServiceKind.TEXT, ServiceKind.PICTURE, ServiceKind.FORUM, ServiceKind.INSTANT_MESSAGING],
+        features=[
+            FeatureCreate(
+                name="发帖 Posts", service_kind=ServiceKind.FORUM, description="Users publish posts with pictures."
+            ),
+            FeatureCreate(name="评论 Comments", service_kind=ServiceKind.TEXT, public_opinion=True),
+            FeatureCreate(name="私信 Direct messages", service_kind=ServiceKind.INSTANT_MESSAGING),
+        ],
+        licences=[
+            LicenceCreate(kind=LicenceKind.ICP_FILING, number="京ICP备00000000号-1", scope="示例备案号 (demo)"),
+            LicenceCreate(kind=LicenceKind.APP_FILING, number="京ICP备00000000号-2A", scope="App 备案 (demo)"),
+        ],
+    )
+
+
+def seed_demo(ctx: Ctx) -> dict[str, Any]:
+    """Create what is missing of the demo; leave what exists untouched (idempotent)."""
+    app = apps.find_app_by_slug(ctx, DEMO_SLUG)
+    created = app is None
+    if app is None:
+        app = apps.create_app(ctx, _demo_app())
+    password: str | None = None
+    if apps.find_staff(ctx, "admin") is None:
+        password = secrets.token_urlsafe(15)
+        apps.create_staff(ctx, username="admin", display_name="Administrator", password=password, roles=[Role.ADMIN])
+    return {"app": app.slug, "app_id": str(app.id), "app_created": created, "admin_password": password}

@@ -1,0 +1,120 @@
+"""The `appcomply` command: serve, db, demo, config, and every module's sub-commands."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from appcomply.apps.cli import apps_cli, staff_cli
+from appcomply.audit.cli import audit_cli
+from appcomply.cli.context import CliState, state
+from appcomply.cli.exit_codes import ExitCode, exit_code_for
+from appcomply.kernel.errors import DomainError
+from appcomply.kernel.runner import emit
+from appcomply.settings import Settings, describe
+
+app = typer.Typer(
+    help="appcomply: compliance platform for mobile app information services in China.", no_args_is_help=True
+)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+config_cli = typer.Typer(help="Configuration.", no_args_is_help=True)
+app.add_typer(db_cli, name="db")
+app.add_typer(config_cli, name="config")
+app.add_typer(apps_cli, name="apps")
+app.add_typer(staff_cli, name="staff")
+app.add_typer(audit_cli, name="audit")
+
+
+@app.callback()
+def root(ctx: typer.Context) -> None:
+    """Settings come from APPCOMPLY_* environment variables (see `appcomply config show`)."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(ExitCode.INVALID) from exc
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    ctx.obj = CliState(settings=settings)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+) -> None:
+    """Serve the API, console and public pages."""
+    import uvicorn
+
+    from appcomply.web.app import create_app
+
+    cli = state(ctx)
+    web = cli.settings.web
+    uvicorn.run(create_app(services=cli.services), host=host or web.host, port=port or web.port, log_level="info")
+
+
+@db_cli.command("upgrade")
+def db_upgrade(ctx: typer.Context, revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from appcomply.db.migrate import upgrade
+
+    upgrade(state(ctx).services.engine, revision)
+    typer.echo(f"database at {revision}")
+
+
+@app.command()
+def demo(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Seed the demo app (slug 'demo') and an admin account. Safe to run again."""
+    from appcomply.cli.demo import seed_demo
+
+    with state(ctx).work() as uow:
+        result = seed_demo(uow)
+    lines = [f"demo app: {result['app']} ({'created' if result['app_created'] else 'already there'})"]
+    if result["admin_password"]:
+        lines.append(f"admin login: admin / {result['admin_password']}  (one-time password: shown only now)")
+    else:
+        lines.append("admin login: admin exists; `appcomply staff set-password admin` issues a new password")
+    emit(result, as_json=as_json, text="\n".join(lines))
+
+
+@config_cli.command("show")
+def config_show(
+    markdown: Annotated[bool, typer.Option("--markdown", help="As a Markdown table (for the README).")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Every setting: environment variable, default and description."""
+    rows = describe()
+    if as_json:
+        emit([{"env": e, "default": d, "description": t} for e, d, t in rows], as_json=True, text="")
+    elif markdown:
+        out = ["| Variable | Default | Description |", "|---|---|---|"]
+        out += [f"| `{e}` | `{d}` | {t} |" for e, d, t in rows]
+        typer.echo("\n".join(out))
+    else:
+        width = max(len(e) for e, _, _ in rows)
+        typer.echo("\n".join(f"{e:<{width}}  {d:<28}  {t}" for e, d, t in rows))
+
+
+def main() -> None:
+    """Entry point: runs the Typer app and turns domain errors into messages and category exit codes."""
+    try:
+        app(standalone_mode=False)
+    except DomainError as exc:
+        typer.echo(f"error [{exc.code}]: {exc.detail}", err=True)
+        sys.exit(exit_code_for(exc))
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(ExitCode.UNEXPECTED)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(ExitCode.USAGE)
+        raise

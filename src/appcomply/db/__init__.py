@@ -1,0 +1,1 @@
+"""Database: declarative base, portable types, engine and session factory, the one transaction(), migrations."""

@@ -1,0 +1,58 @@
+"""create_app(): the FastAPI application — middleware, problem handlers, every module's routers."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from appcomply import __version__
+from appcomply.apps import api as apps_api
+from appcomply.bootstrap import Services, build_services
+from appcomply.kernel.errors import DomainError
+from appcomply.settings import Settings
+from appcomply.web import health, problems
+from appcomply.web.middleware import EdgeMiddleware, Metrics
+from appcomply.web.templating import make_templates
+
+DESCRIPTION = """\
+One HTTP API for an app provider's duties under the CAC *Provisions on the Administration of Information
+Services for Mobile Internet Applications* (2022): real identity, agreements, consent, content review,
+complaints, vulnerabilities, audit.
+
+Errors are `application/problem+json` (RFC 9457) with a stable `code`. App backends authenticate with
+`Authorization: Bearer <app API key>`; staff with a console session or a personal token (`st_…`).
+"""
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """Build the application from settings (or from ready-made services, as tests do)."""
+    if services is None:
+        services = build_services(settings or Settings())
+    app = FastAPI(
+        title="appcomply",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=[
+            {"name": "apps", "description": "Tenants, features, licences, API keys, staff tokens"},
+            {"name": "health", "description": "Liveness, readiness and metrics"},
+        ],
+    )
+    metrics = Metrics()
+    app.state.services = services
+    app.state.metrics = metrics
+    app.state.templates = make_templates()
+    app.add_exception_handler(DomainError, problems.domain_error_handler)
+    app.add_exception_handler(RequestValidationError, problems.validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, problems.http_error_handler)
+    app.add_exception_handler(Exception, problems.unexpected_error_handler)
+    app.include_router(health.router)
+    app.include_router(apps_api.router)
+
+    static = resources.files("appcomply.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    app.add_middleware(EdgeMiddleware, max_body=services.settings.web.max_body_bytes, metrics=metrics)
+    return app

@@ -1,0 +1,60 @@
+"""Operator endpoints: liveness, readiness (database reachable, migrations at head), Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from appcomply.db.migrate import current_revisions, head_revisions
+from appcomply.web.deps import ServicesDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="Liveness", response_model=dict[str, str])
+def healthz() -> dict[str, str]:
+    """The process is up and answering. Touches nothing else."""
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness",
+    response_model=dict[str, Any],
+    responses={503: {"description": "Not ready: database unreachable or migrations not at head"}},
+)
+def readyz(services: ServicesDep) -> Response:
+    """Ready to serve: the database answers and its schema is at the migrations' head."""
+    checks: dict[str, Any] = {}
+    try:
+        with services.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            current = current_revisions(conn)
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+        return JSONResponse({"status": "unavailable", "checks": checks}, status_code=503)
+    heads = head_revisions()
+    checks["migrations"] = "ok" if current == heads else f"at {sorted(current)}, head is {sorted(heads)}"
+    ready = current == heads
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+    )
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Prometheus text format"}
+    },
+)
+def metrics(request: Request) -> Response:
+    """Request counts and latency per route template, in the Prometheus text exposition format."""
+    registry = request.app.state.metrics.registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,136 @@
+"""Authentication (app API keys, staff tokens, console sessions), role guards declared on routes, CSRF."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated, Final
+
+from fastapi import Depends, Request
+
+from appcomply import apps
+from appcomply.kernel.actor import Actor, ActorKind, Role
+from appcomply.kernel.context import Ctx
+from appcomply.kernel.errors import Forbidden, Unauthenticated
+from appcomply.web.deps import ServicesDep, SessionDep
+
+SESSION_COOKIE: Final = "appcomply_session"
+CSRF_HEADER: Final = "X-CSRF-Token"
+CSRF_FIELD: Final = "csrf_token"
+_UNSAFE: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+PUBLIC = Actor(kind=ActorKind.PUBLIC, label="public")
+
+
+class CsrfFailed(Forbidden):
+    code = "auth.csrf_failed"
+    title = "CSRF check failed"
+
+
+class RoleRequired(Forbidden):
+    code = "auth.role_required"
+    title = "Role required"
+
+
+class AppKeyNotAllowed(Forbidden):
+    code = "auth.app_key_not_allowed"
+    title = "Not available to app API keys"
+
+
+class StaffNotAllowed(Forbidden):
+    code = "auth.staff_not_allowed"
+    title = "Only for app API keys"
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    actor: Actor
+    csrf_token: str | None = None  # set when the caller is authenticated by the console cookie
+
+
+def _ctx(request: Request, services: ServicesDep, session: SessionDep, actor: Actor) -> Ctx:
+    return Ctx(session=session, clock=services.clock, actor=actor, request_id=str(request.state.request_id))
+
+
+def current_auth(request: Request, services: ServicesDep, session: SessionDep) -> Auth:
+    """Who is calling: a Bearer credential wins over the console cookie; no credential is the public."""
+    ctx = _ctx(request, services, session, PUBLIC)
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, credential = header.partition(" ")
+        credential = credential.strip()
+        if scheme.lower() != "bearer" or not credential:
+            raise Unauthenticated("use 'Authorization: Bearer <key or token>'")
+        if credential.startswith("st_"):
+            return Auth(apps.authenticate_staff_token(ctx, credential))
+        return Auth(apps.authenticate_api_key(ctx, credential))
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        found = apps.authenticate_session(ctx, cookie)
+        if found is not None:
+            return Auth(found[0], found[1].csrf_token)
+    return Auth(PUBLIC)
+
+
+AuthDep = Annotated[Auth, Depends(current_auth)]
+
+
+async def csrf_checked_auth(request: Request, auth: AuthDep) -> Auth:
+    """Cookie-authenticated unsafe requests must echo the session's CSRF token (header or form field)."""
+    if auth.csrf_token is None or request.method not in _UNSAFE:
+        return auth
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not sent or not hmac.compare_digest(sent, auth.csrf_token):
+        raise CsrfFailed("missing or wrong CSRF token; reload the page and try again")
+    return auth
+
+
+CheckedAuthDep = Annotated[Auth, Depends(csrf_checked_auth)]
+
+
+class Guard:
+    """Authorisation declared on a route: which staff roles, and whether app API keys may call it.
+
+    Admin holds every role. The guard yields the request's Ctx, so a handler cannot forget it. Tests read
+    `roles` and `app_key` off every route to build the authorisation matrix.
+    """
+
+    def __init__(self, *roles: Role, app_key: bool = False, staff: bool = True) -> None:
+        self.roles = frozenset(roles)
+        self.app_key = app_key
+        self.staff = staff
+
+    def __call__(self, request: Request, services: ServicesDep, session: SessionDep, auth: CheckedAuthDep) -> Ctx:
+        actor = auth.actor
+        if actor.kind is ActorKind.PUBLIC:
+            raise Unauthenticated("authentication required")
+        if actor.kind is ActorKind.APP and not self.app_key:
+            raise AppKeyNotAllowed("this operation is for staff, not app API keys")
+        if actor.kind is ActorKind.STAFF:
+            if not self.staff:
+                raise StaffNotAllowed("this operation is called by an app's backend with its API key")
+            if self.roles and not actor.has_any_role(self.roles):
+                raise RoleRequired(
+                    f"requires one of the roles: {', '.join(sorted(self.roles))}", required=sorted(self.roles)
+                )
+        return _ctx(request, services, session, actor)
+
+    def __repr__(self) -> str:
+        return f"Guard(roles={sorted(self.roles)}, app_key={self.app_key}, staff={self.staff})"
+
+
+ANY_STAFF = Guard()
+ADMIN = Guard(Role.ADMIN)
+
+
+def public_ctx(request: Request, services: ServicesDep, session: SessionDep) -> Ctx:
+    """For public pages and intake: no credential needed; the actor is the public."""
+    return _ctx(request, services, session, PUBLIC)
+
+
+PublicCtx = Annotated[Ctx, Depends(public_ctx)]

@@ -1,0 +1,126 @@
+"""Test fixtures: settings, a migrated database (once per session), a rolled-back connection per test, the app.
+
+SQLite always; PostgreSQL when APPCOMPLY_TEST_DATABASE_URL is set. Each test runs inside an outer transaction
+that is rolled back; the app's own `transaction()` becomes a SAVEPOINT on that connection (X2), so the real
+commit path is exercised and nothing leaks between tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from appcomply.bootstrap import Services
+from appcomply.db.migrate import upgrade
+from appcomply.db.session import make_engine
+from appcomply.kernel.actor import cli_actor
+from appcomply.kernel.clock import FixedClock
+from appcomply.kernel.context import Ctx
+from appcomply.settings import DatabaseSettings, Environment, Settings
+from appcomply.web.app import create_app
+
+REPORT = Path(os.environ.get("APPCOMPLY_TEST_DB_REPORT", "var/test-db-report.json"))
+NOW = dt.datetime(2026, 11, 29, 9, 0, tzinfo=dt.UTC)
+_db_tests: dict[str, int] = {"count": 0}
+
+
+def _database_url(tmp_dir: Path) -> str:
+    return os.environ.get("APPCOMPLY_TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return _database_url(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(env=Environment.TEST, database=DatabaseSettings(url=database_url))
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    """The test database, migrated once. PostgreSQL's schema is dropped first: CI's database is ours to reset."""
+    url = make_url(settings.database.url)
+    eng = make_engine(settings.database.url)
+    if eng.dialect.name == "postgresql":
+        if "test" not in (url.database or ""):
+            pytest.exit(f"refusing to reset database {url.database!r}: its name must contain 'test'", returncode=3)
+        with eng.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    _db_tests["count"] += 1
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        if outer.is_active:
+            outer.rollback()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as s:
+        yield s
+
+
+@pytest.fixture
+def ctx(session: Session, clock: FixedClock) -> Ctx:
+    """A Ctx acting as the CLI (admin) on the test connection; flushes are visible to the app under test."""
+    return Ctx(session=session, clock=clock, actor=cli_actor(), request_id="test")
+
+
+@pytest.fixture
+def services(
+    settings: Settings, engine: Engine, session_factory: sessionmaker[Session], clock: FixedClock
+) -> Services:
+    return Services(settings=settings, engine=engine, session_factory=session_factory, clock=clock)
+
+
+@pytest.fixture
+def client(services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(services=services), base_url="http://testserver") as c:
+        yield c
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Leave a report of which database ran how many database tests: .ci/run refuses a PostgreSQL run of none."""
+    if not hasattr(session.config, "workerinput"):
+        url = _database_url(Path("."))
+        REPORT.parent.mkdir(parents=True, exist_ok=True)
+        report = {
+            "dialect": make_url(url).get_backend_name(),
+            "db_tests": _db_tests["count"],
+            "failed": session.testsfailed,
+        }
+        REPORT.write_text(json.dumps(report))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    dialect = make_url(_database_url(Path("."))).get_backend_name()
+    terminalreporter.write_line(f"database tests: {_db_tests['count']} ran on {dialect}")
