@@ -17,21 +17,18 @@ class Environment(enum.StrEnum):
     PRODUCTION = "production"
 
 
+# Vendor adapters (Alibaba Cloud, Tencent Cloud, SMTP) join these enums together with their code, in the
+# identity and notices modules; until then the offline provider is the only choice.
 class SmsProvider(enum.StrEnum):
     LOCAL = "local"
-    ALIYUN = "aliyun"
-    TENCENT = "tencent"
 
 
 class IdentityProviderKind(enum.StrEnum):
     LOCAL = "local"
-    ALIYUN = "aliyun"
-    TENCENT = "tencent"
 
 
 class EmailProvider(enum.StrEnum):
     LOCAL = "local"
-    SMTP = "smtp"
 
 
 class DatabaseSettings(BaseModel):
@@ -48,14 +45,6 @@ class SecuritySettings(BaseModel):
         default=SecretStr(DEFAULT_SECRET),
         description="Signs session cookies and CSRF tokens. At least 32 random characters in production.",
     )
-    vault_keys: SecretStr = Field(
-        default=SecretStr(DEFAULT_SECRET),
-        description="Identity-vault encryption keys as 'keyid:base64key,…' (first is current).",
-    )
-    blind_index_key: SecretStr = Field(
-        default=SecretStr(DEFAULT_SECRET),
-        description="HMAC key for the blind index that finds encrypted values without decrypting them.",
-    )
     session_max_age_seconds: int = Field(default=8 * 3600, ge=60, description="Console session lifetime.")
     login_max_failures: int = Field(default=5, ge=1, description="Failed logins before a staff account locks.")
     login_lockout_seconds: int = Field(default=900, ge=1, description="How long a locked staff account stays locked.")
@@ -63,11 +52,11 @@ class SecuritySettings(BaseModel):
 
 
 class ProviderSettings(BaseModel):
-    sms: SmsProvider = Field(default=SmsProvider.LOCAL, description="SMS gateway: local outbox, aliyun or tencent.")
+    sms: SmsProvider = Field(default=SmsProvider.LOCAL, description="SMS gateway: local (console outbox).")
     identity: IdentityProviderKind = Field(
-        default=IdentityProviderKind.LOCAL, description="ID-card checker: local (offline checksums), aliyun or tencent."
+        default=IdentityProviderKind.LOCAL, description="ID-card checker: local (offline format and checksum checks)."
     )
-    email: EmailProvider = Field(default=EmailProvider.LOCAL, description="E-mail: local outbox or smtp.")
+    email: EmailProvider = Field(default=EmailProvider.LOCAL, description="E-mail: local (console outbox).")
     allow_local_in_production: bool = Field(
         default=False, description="Permit local (offline) providers in production. For staging only."
     )
@@ -86,7 +75,11 @@ class AuditSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="APPCOMPLY_", env_nested_delimiter="__", extra="ignore", env_file=None)
+    # hide_input_in_errors: a validation error is printed by the CLI and logged; it must not echo the raw
+    # environment, which holds the secrets.
+    model_config = SettingsConfigDict(
+        env_prefix="APPCOMPLY_", env_nested_delimiter="__", extra="ignore", env_file=None, hide_input_in_errors=True
+    )
 
     env: Environment = Field(default=Environment.DEVELOPMENT, description="development, test or production.")
     log_level: str = Field(default="INFO", description="Python logging level.")
@@ -109,13 +102,11 @@ def production_problems(settings: Settings) -> list[str]:
     """What makes these settings unfit for production (empty when fit)."""
     out: list[str] = []
     sec = settings.security
-    for name in ("secret_key", "vault_keys", "blind_index_key"):
-        value: SecretStr = getattr(sec, name)
-        raw = value.get_secret_value()
-        if DEFAULT_SECRET in raw:
-            out.append(f"security.{name} is the development default")
-        elif name == "secret_key" and len(raw) < 32:
-            out.append("security.secret_key is shorter than 32 characters")
+    raw = sec.secret_key.get_secret_value()
+    if DEFAULT_SECRET in raw:
+        out.append("security.secret_key is the development default")
+    elif len(raw) < 32:
+        out.append("security.secret_key is shorter than 32 characters")
     prov = settings.providers
     if not prov.allow_local_in_production:
         for name in ("sms", "identity", "email"):

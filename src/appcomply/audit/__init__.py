@@ -3,7 +3,7 @@
 from appcomply.audit.errors import AuditChainBroken, ClearPersonalInformation
 from appcomply.audit.rules import GENESIS_HASH, ChainFault, Subject
 from appcomply.audit.schemas import AuditEntryRead
-from appcomply.audit.service import list_entries, record, verify_chain
+from appcomply.audit.service import Recorded, list_entries, record, verify_chain
 
 __all__ = [
     "GENESIS_HASH",
@@ -11,6 +11,7 @@ __all__ = [
     "AuditEntryRead",
     "ChainFault",
     "ClearPersonalInformation",
+    "Recorded",
     "Subject",
     "list_entries",
     "record",

@@ -5,9 +5,11 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Iterator, Mapping
-from typing import Any
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from appcomply.audit.models import AuditEntry, AuditHead
@@ -17,6 +19,29 @@ from appcomply.kernel.context import Ctx
 _HEAD_ID = 1
 
 
+# Built once: statement construction and cache-key generation cost more than the SQL itself here.
+_LOCK_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == _HEAD_ID).with_for_update()
+_INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__))
+_MOVE_HEAD = (
+    update(cast(Table, AuditHead.__table__))
+    .where(AuditHead.id == _HEAD_ID)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
+
+_FIELD_NAMES = tuple(field.name for field in dataclass_fields(EntryFields))
+
+
+def _params(entry: EntryFields) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in _FIELD_NAMES}
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    seq: int
+    hash: str
+
+
 def record(
     ctx: Ctx,
     event: enum.StrEnum,
@@ -24,7 +49,7 @@ def record(
     subject: Subject,
     data: Mapping[str, Any] | None = None,
     app_id: uuid.UUID | None = None,
-) -> AuditEntry:
+) -> Recorded:
     """Append one entry to the chain inside the current transaction.
 
     `app_id` defaults to the acting app's id. Data must hold no clear PI (ClearPersonalInformation is raised
@@ -33,10 +58,12 @@ def record(
     payload = dict(data or {})
     ensure_no_clear_pi(payload)
     session = ctx.session
-    # The head row is created by the initial migration, so appends never race to create it.
-    head = session.execute(select(AuditHead).where(AuditHead.id == _HEAD_ID).with_for_update()).scalar_one()
+    # The head row is created by the initial migration, so appends only ever lock and update it. Core
+    # statements, not ORM entities: this runs in every state-changing transaction.
+    conn = session.connection()
+    seq, prev = conn.execute(_LOCK_HEAD).one()
     fields = EntryFields(
-        seq=head.seq + 1,
+        seq=seq + 1,
         at=ctx.clock.now(),
         app_id=app_id if app_id is not None else ctx.actor.app_id,
         actor_kind=ctx.actor.kind.value,
@@ -47,42 +74,45 @@ def record(
         subject_kind=subject.kind,
         subject_id=subject.id,
         data=payload,
-        prev_hash=head.hash,
+        prev_hash=prev,
     )
     digest = entry_hash(fields)
-    entry = AuditEntry(
-        seq=fields.seq,
-        at=fields.at,
-        app_id=fields.app_id,
-        actor_kind=fields.actor_kind,
-        actor_id=fields.actor_id,
-        actor_label=fields.actor_label,
-        request_id=fields.request_id,
-        event=fields.event,
-        subject_kind=fields.subject_kind,
-        subject_id=fields.subject_id,
-        data=payload,
-        prev_hash=fields.prev_hash,
-        hash=digest,
-    )
-    session.add(entry)
-    head.seq, head.hash = fields.seq, digest
-    session.flush()
-    return entry
+    conn.execute(_INSERT_ENTRY, {**_params(fields), "hash": digest})
+    conn.execute(_MOVE_HEAD, {"new_seq": fields.seq, "new_hash": digest})
+    return Recorded(seq=fields.seq, hash=digest)
+
+
+_FIELD_COLUMNS = (
+    AuditEntry.seq,
+    AuditEntry.at,
+    AuditEntry.app_id,
+    AuditEntry.actor_kind,
+    AuditEntry.actor_id,
+    AuditEntry.actor_label,
+    AuditEntry.request_id,
+    AuditEntry.event,
+    AuditEntry.subject_kind,
+    AuditEntry.subject_id,
+    AuditEntry.data,
+    AuditEntry.prev_hash,
+    AuditEntry.hash,
+)
 
 
 def _walk(session: Session, batch: int) -> Iterator[tuple[EntryFields, str]]:
+    # Plain column tuples in keyset-paginated batches: no ORM identity map, so a million entries walk in
+    # constant memory and several times faster than loading entities.
     last = 0
+    conn = session.connection()  # Core execution: the ORM's row loading would double the walk's cost
     while True:
-        rows = session.scalars(
-            select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
+        rows = conn.execute(
+            select(*_FIELD_COLUMNS).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
         ).all()
         if not rows:
             return
         for row in rows:
-            yield row.fields(), row.hash
-        last = rows[-1].seq
-        session.expunge_all()
+            yield EntryFields(*row[:-1]), row[-1]
+        last = rows[-1][0]
 
 
 def verify_chain(session: Session, *, batch: int = 5000) -> tuple[int, ChainFault | None]:
