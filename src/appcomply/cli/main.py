@@ -54,7 +54,11 @@ def serve(
 
     cli = state(ctx)
     web = cli.settings.web
-    uvicorn.run(create_app(services=cli.services), host=host or web.host, port=port or web.port, log_level="info")
+    bind_host, bind_port = host or web.host, port or web.port
+    application = create_app(services=cli.services)
+    base = f"http://{bind_host}:{bind_port}" if (host or port) else web.public_url.rstrip("/")
+    typer.echo(f"appcomply console: {base}/console/   API: {base}/v1/   OpenAPI: {base}/openapi.json")
+    uvicorn.run(application, host=bind_host, port=bind_port, log_level="info")
 
 
 @db_cli.command("upgrade")
