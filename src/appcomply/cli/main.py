@@ -38,6 +38,8 @@ def root(ctx: typer.Context) -> None:
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(ExitCode.INVALID) from exc
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Alembic announces each autogenerate plugin at INFO; the migrations it runs are the useful part.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     ctx.obj = CliState(settings=settings)
 
 
@@ -106,19 +108,22 @@ def config_show(
 def main() -> None:
     """Entry point: runs the Typer app and turns domain errors into messages and category exit codes."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click does not raise a command's typer.Exit: it returns the exit code, which
+        # must reach the shell (a configuration error is 3, a broken audit chain 8).
+        code = app(standalone_mode=False)
     except DomainError as exc:
         typer.echo(f"error [{exc.code}]: {exc.detail}", err=True)
         sys.exit(exit_code_for(exc))
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(ExitCode.UNEXPECTED)
-    except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(ExitCode.USAGE)
-        raise
+    except typer.TyperException as exc:
+        # Typer vendors click: its usage errors are TyperExceptions, not click.ClickException, and they must be
+        # shown as usage messages (exit 2), not escape as a traceback.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(ExitCode.USAGE)
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)
