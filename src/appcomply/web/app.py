@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appcomply import __version__
+from appcomply.apps import admin as apps_admin
 from appcomply.apps import api as apps_api
 from appcomply.bootstrap import Services, build_services
 from appcomply.kernel.errors import DomainError
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.add_exception_handler(Exception, problems.unexpected_error_handler)
     app.include_router(health.router)
     app.include_router(apps_api.router)
+    app.include_router(apps_admin.router)
 
     static = resources.files("appcomply.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

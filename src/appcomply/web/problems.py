@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Final
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appcomply.kernel import errors
@@ -16,6 +17,7 @@ log = logging.getLogger("appcomply.web")
 
 PROBLEM_BASE: Final = "tag:appcomply.org,2026:problem"
 MEDIA_TYPE: Final = "application/problem+json"
+CONSOLE_LOGIN: Final = "/console/login"
 
 STATUS: Final[tuple[tuple[type[errors.DomainError], int], ...]] = (
     (errors.NotFound, 404),
@@ -94,7 +96,35 @@ def _html_problem(request: Request, body: dict[str, Any], status: int, headers: 
 def domain_error_handler(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, errors.DomainError):  # registered for DomainError only
         raise TypeError(exc)
+    if isinstance(exc, errors.Unauthenticated) and _is_console(request):
+        return _console_login_redirect(request)
     return problem(request, status=status_for(exc), code=exc.code, title=exc.title, detail=exc.detail, **exc.fields)
+
+
+def _is_console(request: Request) -> bool:
+    path = request.url.path
+    return path == "/console" or path.startswith("/console/")
+
+
+def _console_login_redirect(request: Request) -> Response:
+    # A browser without a live session belongs on the login form, not on a 401 body. htmx follows
+    # HX-Redirect with a full navigation; following a 303 itself would swap the login page into a fragment.
+    target = f"{CONSOLE_LOGIN}?{urlencode({'next': _return_path(request)})}"
+    if request.headers.get("HX-Request") == "true":
+        return Response(status_code=401, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+def _return_path(request: Request) -> str:
+    """Where to come back after logging in: this page, or for a form post or an htmx swap, the page it came from.
+
+    Only path and query are kept; the login form accepts nothing but console paths.
+    """
+    if request.method == "GET" and request.headers.get("HX-Request") != "true":
+        url = urlsplit(str(request.url))
+    else:
+        url = urlsplit(request.headers.get("HX-Current-URL") or request.headers.get("Referer") or "/console/")
+    return f"{url.path}?{url.query}" if url.query else url.path or "/console/"
 
 
 def validation_error_handler(request: Request, exc: Exception) -> Response:

@@ -1,0 +1,153 @@
+"""The console in a real browser: uvicorn on a free port, a migrated and seeded SQLite file, Debian's Chromium.
+
+Skipped when /usr/bin/chromium is missing, unless APPCOMPLY_REQUIRE_BROWSER=1 (then it fails). Screenshots go to
+the test's tmp_path, or to APPCOMPLY_SCREENSHOT_DIR when set, for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import expect, sync_playwright
+
+from appcomply.bootstrap import build_services
+from appcomply.cli.demo import seed_demo
+from appcomply.db.migrate import upgrade
+from appcomply.db.session import unit_of_work
+from appcomply.kernel.actor import cli_actor
+from appcomply.settings import DatabaseSettings, Environment, Settings
+from appcomply.web.app import create_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Never `playwright install`: the browser is the distribution's, kept quiet and offline.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    admin_password: str
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The real app under uvicorn in a thread, on a socket bound before start so no other process takes the port."""
+    settings = Settings(
+        env=Environment.TEST,
+        database=DatabaseSettings(url=f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'console.db'}"),
+    )
+    services = build_services(settings)
+    upgrade(services.engine)
+    with unit_of_work(services.session_factory, clock=services.clock, actor=cli_actor(), request_id="e2e") as ctx:
+        password = seed_demo(ctx)["admin_password"]
+    assert password
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(services=services), log_level="warning", ws="none", lifespan="off")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(500):
+            if uv.started or not thread.is_alive():
+                break
+            threading.Event().wait(0.01)
+        assert uv.started, "uvicorn did not start"
+        yield Server(url=f"http://127.0.0.1:{port}", admin_password=password)
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        services.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)"
+        if os.environ.get("APPCOMPLY_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    chosen = os.environ.get("APPCOMPLY_SCREENSHOT_DIR")
+    folder = Path(chosen) if chosen else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_an_admin_logs_in_and_reads_the_demo_app_in_both_languages(
+    chromium_path: Path, server: Server, screenshots: Path
+) -> None:
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+            page.goto(f"{server.url}/console/apps/demo")
+            expect(page).to_have_url(f"{server.url}/console/login?next=%2Fconsole%2Fapps%2Fdemo")
+            expect(page.locator("h1")).to_have_text("登录合规控制台")
+            page.screenshot(path=screenshots / "login-zh.png", full_page=True)
+
+            page.fill("#username", "admin")
+            page.fill("#password", server.admin_password)
+            page.click("button[type=submit]")
+            expect(page).to_have_url(f"{server.url}/console/apps/demo")
+            expect(page.locator("h1")).to_contain_text("示例社区")
+            expect(page.locator("#api-keys")).to_contain_text("API 密钥")
+            page.screenshot(path=screenshots / "app-zh.png", full_page=True)
+
+            page.click("a.brand")
+            expect(page.locator("#app-list")).to_contain_text("示例网络科技有限公司")
+            page.screenshot(path=screenshots / "dashboard-zh.png", full_page=True)
+            page.fill("#q", "没有这个应用")  # htmx swaps the list in place and pushes the search into the URL
+            expect(page.locator("#app-list")).to_contain_text("没有符合搜索条件的应用")
+            expect(page).to_have_url(re.compile(r"/console/\?q="))
+            page.fill("#q", "")
+            expect(page.locator("#app-list")).to_contain_text("示例网络科技有限公司")
+
+            page.click("text=English")
+            expect(page.locator("h1")).to_have_text("Apps")
+            page.screenshot(path=screenshots / "dashboard-en.png", full_page=True)
+
+            page.click("#app-list >> text=示例社区 Demo Community")
+            expect(page.locator("#licences-title")).to_have_text("Licences and filings")
+            page.fill("#key-name", "e2e backend")
+            page.click("text=Create API key")
+            expect(page.locator(".secret-value")).to_contain_text("ak_")
+            expect(page).to_have_url(f"{server.url}/console/apps/demo")  # swapped by htmx, not a full form post
+            page.screenshot(path=screenshots / "app-en.png", full_page=True)
+
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.reload()
+            expect(page.locator(".secret-value")).to_have_count(0)
+            page.screenshot(path=screenshots / "app-en-phone.png", full_page=True)
+
+            page.click("text=Log out")
+            expect(page.locator("h1")).to_have_text("Log in to the compliance console")
+            page.screenshot(path=screenshots / "login-en.png", full_page=True)
+        finally:
+            browser.close()
