@@ -96,9 +96,7 @@ def ctx(session: Session, clock: FixedClock) -> Ctx:
 
 
 @pytest.fixture
-def services(
-    settings: Settings, engine: Engine, session_factory: sessionmaker[Session], clock: FixedClock
-) -> Services:
+def services(settings: Settings, engine: Engine, session_factory: sessionmaker[Session], clock: FixedClock) -> Services:
     return Services(settings=settings, engine=engine, session_factory=session_factory, clock=clock)
 
 

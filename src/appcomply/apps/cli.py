@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, cast
 
 import typer
 
-from appcomply.apps import service
+from appcomply.apps import rules, service
 from appcomply.apps.schemas import AppCreate
 from appcomply.kernel.actor import Role
 from appcomply.kernel.runner import Runner, emit
@@ -77,7 +76,7 @@ def create_staff(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a staff account."""
-    chosen = password or secrets.token_urlsafe(15)
+    chosen = password or rules.new_password(username=username)
     with _runner(ctx).work() as uow:
         staff = service.create_staff(
             uow, username=username, display_name=display_name or username, password=chosen, roles=role
@@ -105,7 +104,7 @@ def set_password(
     as_json: JsonOpt = False,
 ) -> None:
     """Give a staff member a new random password (printed once) and clear any lockout."""
-    chosen = secrets.token_urlsafe(15)
+    chosen = rules.new_password(username=username)
     with _runner(ctx).work() as uow:
         service.set_staff_password(uow, username, password=chosen)
     emit({"username": username, "password": chosen}, as_json=as_json, text=f"new password for {username}: {chosen}")

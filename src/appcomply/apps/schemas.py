@@ -11,8 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from appcomply.apps.rules import Catalogue, LicenceKind, ServiceKind
 from appcomply.kernel.actor import Role
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# PostgreSQL cannot store U+0000 in text or JSONB (SQLite can): free text carrying one would pass validation and
+# then fail at the INSERT, as a 500 and on one database only. Refused at the boundary instead, alike everywhere.
+NO_NUL = r"^[^\x00]*$"
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL)]
+ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_NUL)]
+LongText = Annotated[str, StringConstraints(max_length=2000, pattern=NO_NUL)]
 
 
 class _Strict(BaseModel):
@@ -25,14 +29,14 @@ class FeatureCreate(_Strict):
     public_opinion: bool = Field(
         default=False, description="Has public-opinion attributes or social-mobilisation capacity (Art 14)."
     )
-    description: Annotated[str, StringConstraints(max_length=2000)] = Field(default="", description="What it does.")
+    description: LongText = Field(default="", description="What it does.")
 
 
 class FeatureUpdate(_Strict):
     name: Name | None = None
     service_kind: ServiceKind | None = None
     public_opinion: bool | None = None
-    description: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    description: LongText | None = None
 
 
 class FeatureRead(BaseModel):
@@ -48,10 +52,8 @@ class FeatureRead(BaseModel):
 
 class LicenceCreate(_Strict):
     kind: LicenceKind = Field(description="Licence or filing kind.")
-    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
-        description="Number as issued, e.g. 京ICP备12345678号-1."
-    )
-    scope: Annotated[str, StringConstraints(max_length=2000)] = Field(default="", description="Licensed scope.")
+    number: ShortName = Field(description="Number as issued, e.g. 京ICP备12345678号-1.")
+    scope: LongText = Field(default="", description="Licensed scope.")
     expires_on: dt.date | None = Field(default=None, description="Expiry date, if the licence expires.")
 
 

@@ -74,10 +74,23 @@ def entry_hash(fields: EntryFields) -> str:
         "request_id": fields.request_id,
         "event": fields.event,
         "subject": [fields.subject_kind, fields.subject_id],
-        "data": fields.data,
+        "data": _as_stored(fields.data),
         "prev": fields.prev_hash,
     }
     return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def _as_stored(value: object) -> object:
+    # PostgreSQL's JSONB keeps numbers as `numeric`: 1e16 comes back as the integer 10000000000000000 and -0.0 as
+    # 0.0, so an entry hashed over the float would fail verification there. Integral floats hash as the integers
+    # they equal (as RFC 8785 prints them) within orjson's 64-bit range; JSONB returns larger ones as floats.
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and -(2**63) <= value < 2**64 else value
+    if isinstance(value, Mapping):
+        return {key: _as_stored(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_stored(item) for item in value]
+    return value
 
 
 def verify_entries(entries: Iterable[tuple[EntryFields, str]]) -> ChainFault | None:
@@ -94,9 +107,9 @@ def verify_entries(entries: Iterable[tuple[EntryFields, str]]) -> ChainFault | N
     return None
 
 
-# Mainland mobile numbers and resident ID numbers, as whole tokens. Audit data holds ids, codes and masked
-# values; a bare 11-digit mobile or 15/18-character ID number there is a leak by construction.
-_CLEAR_PI = re.compile(r"(?<![\dA-Za-z])(?:1[3-9]\d{9}|\d{17}[\dXx]|\d{15})(?![\dA-Za-z])")
+# Mainland mobile numbers (bare or +86) and resident ID numbers, as whole tokens. Audit data holds ids, codes and
+# masked values; a bare mobile or 15/18-character ID number there is a leak by construction.
+_CLEAR_PI = re.compile(r"(?<![\dA-Za-z])(?:(?:\+?86)?1[3-9]\d{9}|\d{17}[\dXx]|\d{15})(?![\dA-Za-z])")
 
 
 def ensure_no_clear_pi(data: Mapping[str, Any]) -> None:
@@ -108,8 +121,14 @@ def ensure_no_clear_pi(data: Mapping[str, Any]) -> None:
 def _strings(value: object, path: str) -> Iterable[tuple[str, str]]:
     if isinstance(value, str):
         yield path, value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        # A mobile or ID number sent as a JSON number (13800138000) is as clear as the same digits in a string.
+        yield path, str(value)
     elif isinstance(value, Mapping):
         for key, item in value.items():
+            # Keys are data too. The key is checked before its value, so a path that would repeat a leaking key
+            # (and carry it into the error's fields) is never built.
+            yield f"{path} (a key)", str(key)
             yield from _strings(item, f"{path}.{key}")
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):

@@ -13,7 +13,15 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from appcomply.audit.models import AuditEntry, AuditHead
-from appcomply.audit.rules import ChainFault, EntryFields, Subject, ensure_no_clear_pi, entry_hash, verify_entries
+from appcomply.audit.rules import (
+    GENESIS_HASH,
+    ChainFault,
+    EntryFields,
+    Subject,
+    ensure_no_clear_pi,
+    entry_hash,
+    verify_entries,
+)
 from appcomply.kernel.context import Ctx
 
 _HEAD_ID = 1
@@ -116,25 +124,34 @@ def _walk(session: Session, batch: int) -> Iterator[tuple[EntryFields, str]]:
 
 
 def verify_chain(session: Session, *, batch: int = 5000) -> tuple[int, ChainFault | None]:
-    """Walk the whole chain; return (entries checked, first fault or None). Also checks the head row."""
-    count = 0
+    """Walk the whole chain; return (entries checked, first fault or None). Also checks the head row.
+
+    The walk finds edits, gaps and broken links; only the head can tell that the newest entries were deleted,
+    that entries were appended behind record()'s back, or that the newest entry was rewritten with a fresh hash.
+    """
+    count, tip = 0, GENESIS_HASH
 
     def counted() -> Iterator[tuple[EntryFields, str]]:
-        nonlocal count
+        nonlocal count, tip
         for item in _walk(session, batch):
-            count += 1
+            count, tip = count + 1, item[1]
             yield item
 
     fault = verify_entries(counted())
     if fault is not None:
         return count, fault
-    head = session.get(AuditHead, _HEAD_ID)
-    last = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
-    if head is not None and (last is None or head.seq != last.seq or head.hash != last.hash):
-        # Deleting the newest entries leaves a consistent prefix; the head still remembers the true tip.
+    # Columns, not the entity: an AuditHead already in this session's identity map would hide a changed row.
+    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == _HEAD_ID)).one_or_none()
+    if head is None:
+        return count, ChainFault(count + 1, "the chain's head row is missing")
+    if head.seq > count:
         return count, ChainFault(
             count + 1, f"chain ends at {count} but the head records {head.seq} entries (truncated)"
         )
+    if head.seq < count:
+        return count, ChainFault(head.seq + 1, f"entries after the head's seq {head.seq} were not appended by record()")
+    if head.hash != tip:
+        return count, ChainFault(max(count, 1), "the newest entry is not the one the head records (rewritten)")
     return count, None
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from appcomply import apps
 from appcomply.apps import FeatureCreate, LicenceCreate, LicenceKind, ServiceKind
+from appcomply.apps.rules import new_password
 from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
 
@@ -45,6 +45,6 @@ def seed_demo(ctx: Ctx) -> dict[str, Any]:
         app = apps.create_app(ctx, _demo_app())
     password: str | None = None
     if apps.find_staff(ctx, "admin") is None:
-        password = secrets.token_urlsafe(15)
+        password = new_password(username="admin")
         apps.create_staff(ctx, username="admin", display_name="Administrator", password=password, roles=[Role.ADMIN])
     return {"app": app.slug, "app_id": str(app.id), "app_created": created, "admin_password": password}

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from appcomply.db.migrate import current_revisions, head_revisions
 from appcomply.web.deps import ServicesDep
 
 router = APIRouter(tags=["health"])
+
+
+class Readiness(BaseModel):
+    """The readiness report: the same shape whether ready (200) or not (503), so probes and people read one thing."""
+
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str] = Field(description="Each check and its outcome: 'ok' or what is wrong.")
 
 
 @router.get("/healthz", summary="Liveness", response_model=dict[str, str])
@@ -24,8 +32,9 @@ def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="Readiness",
-    response_model=dict[str, Any],
-    responses={503: {"description": "Not ready: database unreachable or migrations not at head"}},
+    response_model=Readiness,
+    # A readiness report, not a problem: load balancers read the status, people read the checks.
+    responses={503: {"model": Readiness, "description": "Not ready: database unreachable or migrations not at head"}},
 )
 def readyz(services: ServicesDep) -> Response:
     """Ready to serve: the database answers and its schema is at the migrations' head."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tests.factories.apps import VALID_USCC, make_api_key, make_app, make_staff_token
 
 from appcomply.apps.models import App
 from appcomply.audit.models import AuditEntry
 from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
-from tests.factories.apps import VALID_USCC, make_api_key, make_app, make_staff_token
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -78,7 +78,9 @@ def test_bad_input_gets_its_own_code_and_writes_nothing(client: TestClient, ctx:
         assert response.headers["content-type"] == "application/problem+json", code
         assert response.json()["code"] == code
         assert response.json()["request_id"] == response.headers["x-request-id"]
-    malformed = client.post("/v1/apps", content=b"{not json", headers={**_auth(token), "content-type": "application/json"})
+    malformed = client.post(
+        "/v1/apps", content=b"{not json", headers={**_auth(token), "content-type": "application/json"}
+    )
     assert (malformed.status_code, malformed.json()["code"]) == (400, "request.malformed_json")
     assert _counts(session) == before
 

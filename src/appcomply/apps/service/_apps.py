@@ -89,8 +89,12 @@ def list_apps(ctx: Ctx, *, limit: int = 50, after: uuid.UUID | None = None, quer
     if after is not None:
         stmt = stmt.where(App.id > after)
     if query:
-        like = f"%{query}%"
-        stmt = stmt.where(App.name.ilike(like) | App.slug.ilike(like) | App.entity_name.ilike(like))
+        # autoescape: the search text is literal, so "_" or "%" do not turn into wildcards matching every app.
+        stmt = stmt.where(
+            App.name.icontains(query, autoescape=True)
+            | App.slug.icontains(query, autoescape=True)
+            | App.entity_name.icontains(query, autoescape=True)
+        )
     if ctx.actor.kind is ActorKind.APP:
         stmt = stmt.where(App.id == ctx.actor.app_id)
     return list(ctx.session.scalars(stmt))

@@ -76,6 +76,6 @@ def authenticate_api_key(ctx: Ctx, secret: str) -> Actor:
     now = ctx.clock.now()
     if key.last_used_at is None or now - key.last_used_at >= _LAST_USED_PRECISION:
         key.last_used_at = now
-    app = ctx.session.get(App, key.app_id)
-    slug = app.slug if app else str(key.app_id)
-    return Actor(kind=ActorKind.APP, label=f"app:{slug}:{key.prefix}", id=key.id, app_id=key.app_id)
+    # The key's app exists: deleting an app cascades to its keys.
+    app = ctx.session.get_one(App, key.app_id)
+    return Actor(kind=ActorKind.APP, label=f"app:{app.slug}:{key.prefix}", id=key.id, app_id=key.app_id)

@@ -167,8 +167,8 @@ def authenticate_session(ctx: Ctx, token: str) -> tuple[Actor, StaffSession] | N
     row = ctx.session.scalars(select(StaffSession).where(StaffSession.token_hash == rules.secret_digest(token))).first()
     if row is None or row.ended_at is not None or row.expires_at <= ctx.clock.now():
         return None
-    staff = ctx.session.get(Staff, row.staff_id)
-    if staff is None or not staff.active:
+    staff = ctx.session.get_one(Staff, row.staff_id)  # deleting staff cascades to their sessions
+    if not staff.active:
         return None
     return staff_actor(staff), row
 
@@ -194,7 +194,7 @@ def create_staff_token(
     """Issue a personal API token carrying a subset of the owner's roles. Emits apps.staff_token.created."""
     staff = ctx.session.get(Staff, staff_id)
     if staff is None:
-        raise InvalidToken("unknown staff member")
+        raise StaffNotFound("no such staff member", staff_id=str(staff_id))
     wanted = {r.value for r in roles}
     if not wanted <= set(staff.roles):
         raise RolesNotHeld(
@@ -244,8 +244,8 @@ def authenticate_staff_token(ctx: Ctx, secret: str) -> Actor:
     now = ctx.clock.now()
     if token is None or token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         raise InvalidToken("the token is unknown, expired or revoked")
-    staff = ctx.session.get(Staff, token.staff_id)
-    if staff is None or not staff.active:
+    staff = ctx.session.get_one(Staff, token.staff_id)  # deleting staff cascades to their tokens
+    if not staff.active:
         raise InvalidToken("the token's owner is inactive")
     if token.last_used_at is None or now - token.last_used_at >= dt.timedelta(minutes=1):
         token.last_used_at = now

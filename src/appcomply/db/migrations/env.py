@@ -37,9 +37,10 @@ def run_migrations_online() -> None:
 
         url = Settings().database.url
     engine = make_engine(url)
-    with engine.connect() as conn:
+    # engine.begin(): commits on success like db.migrate.upgrade(); the one explicit commit() stays in db/session.py.
+    with engine.begin() as conn:
         _run(conn)
-        conn.commit()
+    engine.dispose()
 
 
 if context.is_offline_mode():

@@ -1,0 +1,355 @@
+"""The authorisation matrix of the /v1 API, built from the app's own routes rather than a hand-kept list.
+
+Every /v1 route must carry a `web.security.Guard` (or be declared in PUBLIC with a reason). For each guarded route
+and each kind of caller the guard must refuse, the refusal has the right status and code and writes nothing; the
+callers it must let through (admin, the app's own key, any role where the guard accepts any) get a 2xx, which
+proves the refusals come from the guard and not from bad test data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import pytest
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+from tests.factories.apps import VALID_USCC, make_api_key, make_app
+
+from appcomply.apps import LicenceKind, ServiceKind, service
+from appcomply.apps.models import App, Staff
+from appcomply.apps.schemas import (
+    ApiKeyCreate,
+    AppCreate,
+    AppUpdate,
+    FeatureCreate,
+    FeatureUpdate,
+    LicenceCreate,
+    StaffTokenCreate,
+)
+from appcomply.db.base import Base
+from appcomply.kernel.actor import Role
+from appcomply.kernel.clock import FixedClock
+from appcomply.kernel.context import Ctx
+from appcomply.settings import DatabaseSettings, Environment, Settings
+from appcomply.web.app import create_app
+from appcomply.web.security import Guard
+
+# (method, path) -> why it needs no credential. Empty on purpose: every /v1 operation acts for someone. A public
+# /v1 route (for example the vulnerability-report intake) must be added here with its reason.
+PUBLIC: dict[tuple[str, str], str] = {}
+
+NON_ADMIN_ROLES = frozenset(Role) - {Role.ADMIN}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    guard: Guard | None
+    body: type[BaseModel] | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def _guards(dependant: Dependant) -> list[Guard]:
+    """Every Guard among a dependant's dependencies, however deep: a parameter's or a `dependencies=[...]` entry."""
+    found: list[Guard] = []
+    for sub in dependant.dependencies:
+        if isinstance(sub.call, Guard):
+            found.append(sub.call)
+        found.extend(_guards(sub))
+    return found
+
+
+def endpoints(app: FastAPI) -> list[Endpoint]:
+    """The app's /v1 operations. FastAPI wraps included routers, so routes are walked through their contexts."""
+    out: list[Endpoint] = []
+    for context in iter_route_contexts(app.routes):
+        path, route = context.path or "", context.original_route
+        if not isinstance(route, APIRoute) or not (path == "/v1" or path.startswith("/v1/")):
+            continue
+        guards = list({id(g): g for g in _guards(context.dependant)}.values())
+        assert len(guards) <= 1, f"{path} has {len(guards)} guards; one route, one policy"
+        body = context.body_field.field_info.annotation if context.body_field is not None else None
+        guard = guards[0] if guards else None
+        out.extend(Endpoint(method, path, guard, body) for method in sorted(context.methods or ()))
+    return out
+
+
+@functools.cache
+def _collected() -> list[Endpoint]:
+    # Parametrisation happens before any fixture exists; route declarations do not depend on the database, so an
+    # app over an unopened in-memory engine has exactly the routes the tests then call.
+    return endpoints(create_app(Settings(env=Environment.TEST, database=DatabaseSettings(url="sqlite://"))))
+
+
+class Caller(enum.StrEnum):
+    ANONYMOUS = "anonymous"
+    GARBAGE_KEY = "garbage-key"
+    GARBAGE_TOKEN = "garbage-staff-token"
+    REVOKED_KEY = "revoked-key"
+    REVOKED_TOKEN = "revoked-staff-token"
+    EXPIRED_TOKEN = "expired-staff-token"
+    WRONG_ROLE = "staff-without-the-role"
+    STAFF = "staff-on-an-app-only-route"
+    APP_KEY = "app-key"
+    FOREIGN_KEY = "another-apps-key"
+    OWN_KEY = "the-apps-own-key"
+    ADMIN = "admin"
+    ANY_ROLE = "reviewer-where-any-role-will-do"
+
+
+# Expected refusals: status and problem code. FOREIGN_KEY is decided per route below.
+REFUSED: dict[Caller, tuple[int, str]] = {
+    Caller.ANONYMOUS: (401, "auth.unauthenticated"),
+    Caller.GARBAGE_KEY: (401, "auth.invalid_token"),
+    Caller.GARBAGE_TOKEN: (401, "auth.invalid_token"),
+    Caller.REVOKED_KEY: (401, "auth.invalid_token"),
+    Caller.REVOKED_TOKEN: (401, "auth.invalid_token"),
+    Caller.EXPIRED_TOKEN: (401, "auth.invalid_token"),
+    Caller.WRONG_ROLE: (403, "auth.role_required"),
+    Caller.STAFF: (403, "auth.staff_not_allowed"),
+    Caller.APP_KEY: (403, "auth.app_key_not_allowed"),
+}
+
+
+def _refused_roles(guard: Guard) -> frozenset[Role]:
+    """The non-admin roles this guard turns away (admin holds every role, so it is never one)."""
+    return frozenset() if not guard.roles else NON_ADMIN_ROLES - guard.roles
+
+
+def callers(endpoint: Endpoint) -> list[Caller]:
+    guard = endpoint.guard
+    assert guard is not None
+    out = [
+        Caller.ANONYMOUS,
+        Caller.GARBAGE_KEY,
+        Caller.GARBAGE_TOKEN,
+        Caller.REVOKED_KEY,
+        Caller.REVOKED_TOKEN,
+        Caller.EXPIRED_TOKEN,
+    ]
+    if guard.staff:
+        out.append(Caller.ADMIN)
+        # A guard that accepts every role has no wrong role to test; check instead that the least role gets in.
+        out.append(Caller.WRONG_ROLE if _refused_roles(guard) else Caller.ANY_ROLE)
+    else:
+        out.append(Caller.STAFF)
+    out.extend([Caller.FOREIGN_KEY, Caller.OWN_KEY] if guard.app_key else [Caller.APP_KEY])
+    return out
+
+
+def _matrix() -> list[Any]:
+    return [
+        pytest.param(endpoint.method, endpoint.path, caller, id=f"{endpoint.label} <- {caller}")
+        for endpoint in _collected()
+        if endpoint.guard is not None
+        for caller in callers(endpoint)
+    ]
+
+
+@dataclass
+class World:
+    """Two apps with one of everything, so path ids are real and a leak of the target's data is recognisable."""
+
+    target: App
+    ids: dict[str, str]
+    keys: dict[str, str]
+    markers: list[str]
+
+
+def _staff_with_token(
+    ctx: Ctx, roles: list[Role], *, expires_in: dt.timedelta | None = None
+) -> tuple[uuid.UUID, uuid.UUID, str]:
+    """A staff member holding `roles` and a personal token carrying them: (staff id, token id, secret)."""
+    # Staff rows are inserted directly: the matrix never logs in with a password, and an argon2 hash per caller
+    # (~0.2 s by design) would cost the matrix a minute. The token itself goes through the real use case.
+    staff = Staff(
+        username=f"matrix-{uuid.uuid4().hex[:10]}",
+        display_name="Matrix",
+        password_hash="!",  # not an argon2 hash: no password can ever match it
+        roles=sorted(r.value for r in roles),
+        active=True,
+        failed_logins=0,
+        created_at=ctx.clock.now(),
+    )
+    ctx.session.add(staff)
+    ctx.session.flush()
+    token, secret = service.create_staff_token(ctx, staff.id, name="matrix", roles=roles, expires_in=expires_in)
+    return staff.id, token.id, secret
+
+
+@pytest.fixture
+def world(ctx: Ctx) -> World:
+    tag = uuid.uuid4().hex[:8]
+    target = make_app(
+        ctx,
+        slug=f"target-{tag}",
+        name=f"目标应用-{tag}",
+        entity_name=f"目标科技{tag}有限公司",
+        features=[FeatureCreate(name=f"目标功能-{tag}", service_kind=ServiceKind.TEXT)],
+        licences=[LicenceCreate(kind=LicenceKind.ICP_FILING, number=f"目标备案-{tag}")],
+    )
+    other = make_app(ctx)
+    live_key, live_secret = service.create_api_key(ctx, target.id, name="live")
+    revoked_key, revoked_secret = service.create_api_key(ctx, target.id, name="revoked")
+    service.revoke_api_key(ctx, target.id, revoked_key.id)
+    _, owner_token, _ = _staff_with_token(ctx, [Role.ADMIN])
+    return World(
+        target=target,
+        ids={
+            "app_id": str(target.id),
+            "feature_id": str(service.list_features(ctx, target.id)[0].id),
+            "licence_id": str(service.list_licences(ctx, target.id)[0].id),
+            "key_id": str(live_key.id),
+            "token_id": str(owner_token),
+        },
+        keys={"own": live_secret, "revoked": revoked_secret, "foreign": make_api_key(ctx, other)},
+        markers=[target.slug, target.name, target.entity_name, f"目标功能-{tag}", f"目标备案-{tag}", live_key.prefix],
+    )
+
+
+# A minimal valid body per request model, given the caller's roles. A new body model fails the matrix until it
+# is added here: refusals must be tested with requests that would otherwise succeed.
+BODIES: dict[type[BaseModel], Callable[[list[Role]], dict[str, Any]]] = {
+    AppCreate: lambda _: {
+        "slug": f"matrix-{uuid.uuid4().hex[:8]}",
+        "name": "矩阵",
+        "entity_name": "矩阵科技有限公司",
+        "entity_uscc": VALID_USCC,
+    },
+    AppUpdate: lambda _: {"name": "改名"},
+    FeatureCreate: lambda _: {"name": "矩阵功能", "service_kind": "text"},
+    FeatureUpdate: lambda _: {"public_opinion": True},
+    LicenceCreate: lambda _: {"kind": "other", "number": "MATRIX-1"},
+    ApiKeyCreate: lambda _: {"name": "matrix"},
+    StaffTokenCreate: lambda roles: {"name": "matrix", "roles": [r.value for r in roles]},
+}
+
+
+def _credential(
+    world: World, ctx: Ctx, clock: FixedClock, guard: Guard, caller: Caller
+) -> tuple[str | None, list[Role]]:
+    """The bearer credential for `caller` (None: none at all) and the roles it carries."""
+    staff_roles = {
+        Caller.ADMIN: [Role.ADMIN],
+        Caller.STAFF: [Role.ADMIN],
+        Caller.ANY_ROLE: [Role.REVIEWER],
+        Caller.WRONG_ROLE: sorted(_refused_roles(guard)),
+        Caller.REVOKED_TOKEN: [Role.ADMIN],
+        Caller.EXPIRED_TOKEN: [Role.ADMIN],
+    }
+    if caller in staff_roles:
+        roles = staff_roles[caller]
+        expires = dt.timedelta(days=1) if caller is Caller.EXPIRED_TOKEN else None
+        staff_id, token_id, secret = _staff_with_token(ctx, roles, expires_in=expires)
+        world.ids["token_id"] = str(token_id)  # /staff/me/tokens/{token_id}: the caller's own token
+        if caller is Caller.REVOKED_TOKEN:
+            service.revoke_staff_token(ctx, staff_id, token_id)
+        if caller is Caller.EXPIRED_TOKEN:
+            clock.advance(dt.timedelta(days=1))  # expires_at == now: expired from this very instant
+        return secret, roles
+    return {
+        Caller.ANONYMOUS: None,
+        Caller.GARBAGE_KEY: f"ak_{uuid.uuid4().hex}",
+        Caller.GARBAGE_TOKEN: f"st_{uuid.uuid4().hex}",
+        Caller.REVOKED_KEY: world.keys["revoked"],
+        Caller.APP_KEY: world.keys["own"],
+        Caller.OWN_KEY: world.keys["own"],
+        Caller.FOREIGN_KEY: world.keys["foreign"],
+    }[caller], []
+
+
+def _snapshot(connection: Connection) -> dict[str, list[Any]]:
+    """Every row of every table: a refused request must leave all of it as it was (not only the audit log)."""
+    return {
+        table.name: [tuple(row) for row in connection.execute(select(table).order_by(*table.primary_key.columns))]
+        for table in Base.metadata.sorted_tables
+    }
+
+
+def _fill(path: str, ids: dict[str, str]) -> str:
+    names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+    return path.format(**{name: ids.get(name, str(uuid.uuid4())) for name in names})
+
+
+def test_every_v1_route_is_guarded_or_declared_public() -> None:
+    found = _collected()
+    assert found, "no /v1 routes found: the matrix would test nothing"
+    unguarded = sorted(e.label for e in found if e.guard is None and (e.method, e.path) not in PUBLIC)
+    assert unguarded == [], "add a Guard, or list the route in PUBLIC with the reason it needs no credential"
+
+
+def test_the_public_allow_list_names_only_unguarded_routes_that_exist() -> None:
+    by_key = {(e.method, e.path): e for e in _collected()}
+    stale = sorted(f"{m} {p}" for m, p in PUBLIC if (m, p) not in by_key or by_key[m, p].guard is not None)
+    assert stale == []
+
+
+def test_every_guarded_operation_documents_its_refusals(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    undocumented = [
+        f"{e.label} {status}"
+        for e in _collected()
+        if e.guard is not None
+        for status in ("401", "403")
+        if status not in paths[e.path][e.method.lower()]["responses"]
+    ]
+    assert undocumented == []
+
+
+@pytest.mark.parametrize(("method", "path", "caller"), _matrix())
+def test_authorization(
+    client: TestClient,
+    ctx: Ctx,
+    session: Session,
+    connection: Connection,
+    clock: FixedClock,
+    world: World,
+    method: str,
+    path: str,
+    caller: Caller,
+) -> None:
+    endpoint = next(e for e in endpoints(cast(FastAPI, client.app)) if (e.method, e.path) == (method, path))
+    assert endpoint.guard is not None
+    secret, roles = _credential(world, ctx, clock, endpoint.guard, caller)
+    session.flush()
+    headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+    body = None
+    if endpoint.body is not None:
+        assert endpoint.body in BODIES, f"add a minimal valid {endpoint.body.__name__} to BODIES"
+        body = BODIES[endpoint.body](roles or [Role.ADMIN])
+        endpoint.body.model_validate(body)
+    before = _snapshot(connection)
+
+    response = client.request(method, _fill(path, world.ids), headers=headers, json=body)
+
+    if caller in (Caller.ADMIN, Caller.OWN_KEY, Caller.ANY_ROLE):
+        assert 200 <= response.status_code < 300, response.text
+        return
+    if caller is Caller.FOREIGN_KEY and "{app_id}" not in path:
+        # Routes without an app in the path scope themselves to the key's app: whatever the answer, it must not
+        # carry the other app's data.
+        assert response.status_code < 500, response.text
+        assert not [m for m in [*world.markers, str(world.target.id)] if m in response.text]
+        return
+    status, code = (404, "apps.app.not_found") if caller is Caller.FOREIGN_KEY else REFUSED[caller]
+    assert (response.status_code, response.json().get("code")) == (status, code), response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    if status == 401:
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    assert not [m for m in world.markers if m in response.text], "a refusal leaked the target app's data"
+    assert _snapshot(connection) == before, "a refused request changed the database"
