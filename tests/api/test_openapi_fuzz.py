@@ -8,10 +8,8 @@ connection from conftest; hypothesis runs inside the test, so all examples of on
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,15 +26,13 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.factories.apps import make_app, make_staff
 
 from appcomply.apps import FeatureCreate, LicenceCreate, LicenceKind, ServiceKind, service
 from appcomply.audit.models import AuditEntry
 from appcomply.bootstrap import Services
-from appcomply.db.migrate import upgrade
-from appcomply.db.session import make_engine
 from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
 from appcomply.settings import DatabaseSettings, Environment, Settings
@@ -70,27 +66,6 @@ class World:
 
     token: str
     ids: dict[str, str]
-
-
-@pytest.fixture(scope="module")
-def sqlite_probe_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('probe') / 'probe.db'}")
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def fuzz_services(services: Services, sqlite_probe_engine: Engine) -> Services:
-    """The test's services, except that on SQLite /readyz probes a database of its own.
-
-    The test connection holds SQLite's single write lock for the whole test, and our SQLite engine begins every
-    transaction IMMEDIATE, so the probe's own connection to the same file would wait out busy_timeout and report
-    the database unreachable. PostgreSQL has no such lock: there the probe uses the test database itself.
-    """
-    if services.engine.dialect.name != "sqlite":
-        return services
-    return dataclasses.replace(services, engine=sqlite_probe_engine)
 
 
 @pytest.fixture
@@ -144,8 +119,8 @@ def test_every_error_response_is_documented_as_a_problem() -> None:
 
 
 @pytest.mark.parametrize(("method", "path"), _operations(), ids=[f"{m} {p}" for m, p in _operations()])
-def test_operation_conforms_to_its_documentation(fuzz_services: Services, world: World, method: str, path: str) -> None:
-    app: FastAPI = create_app(services=fuzz_services)
+def test_operation_conforms_to_its_documentation(services: Services, world: World, method: str, path: str) -> None:
+    app: FastAPI = create_app(services=services)
     operation = schemathesis.openapi.from_asgi("/openapi.json", app)[path][method]
     auth = {"Authorization": f"Bearer {world.token}"}
     cases = st.one_of(

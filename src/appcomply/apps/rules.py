@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TypeVar
 
+from appcomply.kernel.actor import Role
+
 CATALOGUE_TYPE_COUNT = 39
 
 _T = TypeVar("_T")
@@ -268,6 +270,12 @@ def new_secret(prefix: str) -> str:
 def secret_digest(secret: str) -> str:
     """SHA-256 of a high-entropy secret. Enough for random 256-bit keys; passwords use argon2 instead."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def grantable_roles(held: Iterable[str]) -> frozenset[Role]:
+    """Roles a staff member may use or delegate to a token: admin implies every role."""
+    roles = frozenset(Role(r) for r in held)
+    return frozenset(Role) if Role.ADMIN in roles else roles
 
 
 def password_problem(password: str, *, username: str) -> str | None:

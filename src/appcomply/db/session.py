@@ -15,6 +15,8 @@ from appcomply.kernel.actor import Actor
 from appcomply.kernel.clock import Clock
 from appcomply.kernel.context import Ctx
 
+READ_ONLY = "appcomply_read_only"  # execution option: this connection only reads
+
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
     """One engine per process (D1). SQLite gets WAL, foreign keys and real SAVEPOINT support."""
@@ -66,8 +68,10 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two writers never deadlock upgrading read locks;
-        # it also serialises audit-chain appends on SQLite (A4).
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # it also serialises audit-chain appends on SQLite (A4). Connections marked read-only (readiness
+        # probes) begin deferred, so they never queue behind a long write.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

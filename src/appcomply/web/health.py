@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from appcomply.db.migrate import current_revisions, head_revisions
+from appcomply.db.session import READ_ONLY
 from appcomply.web.deps import ServicesDep
 
 router = APIRouter(tags=["health"])
@@ -40,7 +41,7 @@ def readyz(services: ServicesDep) -> Response:
     """Ready to serve: the database answers and its schema is at the migrations' head."""
     checks: dict[str, Any] = {}
     try:
-        with services.engine.connect() as conn:
+        with services.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
             conn.execute(text("SELECT 1"))
             current = current_revisions(conn)
         checks["database"] = "ok"

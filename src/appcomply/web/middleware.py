@@ -30,10 +30,6 @@ class Metrics:
         )
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 class EdgeMiddleware:
     """Outermost layer: assigns the request id, enforces the body limit, records metrics."""
 
@@ -64,27 +60,37 @@ class EdgeMiddleware:
             await send(message)
 
         declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await self._reject(scope, send_wrapper, request_id)
-        else:
-            received = 0
-
-            async def limited_receive() -> Message:
-                nonlocal received
-                message = await receive()
-                if message["type"] == "http.request":
-                    received += len(message.get("body", b""))
-                    if received > self.max_body:
-                        raise _BodyTooLarge
-                return message
-
-            try:
-                await self.app(scope, limited_receive, send_wrapper)
-            except _BodyTooLarge:
+        if declared is not None and declared.isdigit():
+            # The server enforces Content-Length, so a declared size within the limit is the size received.
+            if int(declared) > self.max_body:
                 await self._reject(scope, send_wrapper, request_id)
+            else:
+                await self.app(scope, receive, send_wrapper)
+        else:
+            # A streamed (chunked) body is read here, up to the limit, before the app sees it: a parser deeper
+            # down would turn an exception raised mid-read into a 400 and hide the real reason.
+            buffered = await self._read_limited(receive)
+            if buffered is None:
+                await self._reject(scope, send_wrapper, request_id)
+            else:
+                await self.app(scope, _replay(buffered, receive), send_wrapper)
         route = _route_template(scope)
         self.metrics.requests.labels(scope["method"], route, str(status_holder["status"])).inc()
         self.metrics.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
+
+    async def _read_limited(self, receive: Receive) -> list[Message] | None:
+        messages: list[Message] = []
+        total = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                return messages
+            total += len(message.get("body", b""))
+            if total > self.max_body:
+                return None
+            if not message.get("more_body", False):
+                return messages
 
     async def _reject(self, scope: Scope, send: Send, request_id: str) -> None:
         body = json.dumps(
@@ -109,6 +115,15 @@ class EdgeMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replayed
 
 
 def _route_template(scope: Scope) -> str:

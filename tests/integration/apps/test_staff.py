@@ -444,3 +444,11 @@ def test_staff_actor_narrows_to_the_given_roles(ctx: Ctx) -> None:
     staff = make_staff(ctx, Role.REVIEWER, Role.SECURITY, username="alice")
     assert service.staff_actor(staff).roles == frozenset({Role.REVIEWER, Role.SECURITY})
     assert service.staff_actor(staff, frozenset({Role.SECURITY, Role.ADMIN})).roles == frozenset({Role.SECURITY})
+
+
+def test_an_admin_token_may_carry_a_lesser_role_and_then_holds_only_that_role(ctx: Ctx) -> None:
+    staff = make_staff(ctx, Role.ADMIN, username="root")
+    _, secret = service.create_staff_token(ctx, staff.id, name="ci", roles=[Role.REVIEWER], expires_in=None)
+    actor = service.authenticate_staff_token(ctx, secret)
+    assert actor.roles == frozenset({Role.REVIEWER})
+    assert not actor.has_any_role(frozenset({Role.SECURITY}))

@@ -33,7 +33,8 @@ def staff_actor(staff: Staff, roles: frozenset[Role] | None = None) -> Actor:
         kind=ActorKind.STAFF,
         label=f"staff:{staff.username}",
         id=staff.id,
-        roles=held if roles is None else held & roles,
+        # A token narrows its owner's roles; an admin's token may carry any role (admin implies all).
+        roles=held if roles is None else roles & rules.grantable_roles(staff.roles),
     )
 
 
@@ -195,11 +196,10 @@ def create_staff_token(
     staff = ctx.session.get(Staff, staff_id)
     if staff is None:
         raise StaffNotFound("no such staff member", staff_id=str(staff_id))
-    wanted = {r.value for r in roles}
-    if not wanted <= set(staff.roles):
-        raise RolesNotHeld(
-            "a token cannot carry roles its owner does not hold", missing=sorted(wanted - set(staff.roles))
-        )
+    wanted = frozenset(roles)
+    missing = wanted - rules.grantable_roles(staff.roles)
+    if missing:
+        raise RolesNotHeld("a token cannot carry roles its owner does not hold", missing=sorted(missing))
     secret = rules.new_secret(rules.STAFF_TOKEN_PREFIX)
     now = ctx.clock.now()
     token = StaffToken(
@@ -207,7 +207,7 @@ def create_staff_token(
         name=name,
         prefix=secret[:10],
         token_hash=rules.secret_digest(secret),
-        roles=sorted(wanted),
+        roles=sorted(r.value for r in wanted),
         created_at=now,
         expires_at=now + expires_in if expires_in else None,
     )
