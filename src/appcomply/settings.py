@@ -5,10 +5,17 @@ from __future__ import annotations
 import enum
 from typing import Self
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from appcomply.vault.errors import BadKeyring
+from appcomply.vault.rules import Keyring, parse_index_key
+
 DEFAULT_SECRET = "change-me-development-only"  # noqa: S105 - the marker production refuses
+# Fixed development vault keys, so development data survives restarts. Public in this source file, hence refused
+# in production. They decode to the 32 bytes "appcomply-development-key-unsafe" / "…-idx-unsafe".
+DEV_VAULT_KEY = "YXBwY29tcGx5LWRldmVsb3BtZW50LWtleS11bnNhZmU"
+DEV_VAULT_INDEX_KEY = "YXBwY29tcGx5LWRldmVsb3BtZW50LWlkeC11bnNhZmU"
 
 
 class Environment(enum.StrEnum):
@@ -17,14 +24,18 @@ class Environment(enum.StrEnum):
     PRODUCTION = "production"
 
 
-# Vendor adapters (Alibaba Cloud, Tencent Cloud, SMTP) join these enums together with their code, in the
-# identity and notices modules; until then the offline provider is the only choice.
+# Each value has an adapter in identity/providers (built by identity.providers.build_identity_providers);
+# the e-mail vendors (SMTP) join EmailProvider with the notices module.
 class SmsProvider(enum.StrEnum):
     LOCAL = "local"
+    ALIYUN = "aliyun"
+    TENCENT = "tencent"
 
 
 class IdentityProviderKind(enum.StrEnum):
     LOCAL = "local"
+    ALIYUN = "aliyun"
+    TENCENT = "tencent"
 
 
 class EmailProvider(enum.StrEnum):
@@ -52,14 +63,42 @@ class SecuritySettings(BaseModel):
 
 
 class ProviderSettings(BaseModel):
-    sms: SmsProvider = Field(default=SmsProvider.LOCAL, description="SMS gateway: local (console outbox).")
+    sms: SmsProvider = Field(default=SmsProvider.LOCAL, description="SMS gateway: local (offline), aliyun or tencent.")
     identity: IdentityProviderKind = Field(
-        default=IdentityProviderKind.LOCAL, description="ID-card checker: local (offline format and checksum checks)."
+        default=IdentityProviderKind.LOCAL,
+        description="ID-card checker: local (offline format checks), aliyun or tencent.",
     )
     email: EmailProvider = Field(default=EmailProvider.LOCAL, description="E-mail: local (console outbox).")
     allow_local_in_production: bool = Field(
         default=False, description="Permit local (offline) providers in production. For staging only."
     )
+
+
+class AliyunSettings(BaseModel):
+    access_key_id: SecretStr = Field(
+        default=SecretStr(""), description="Alibaba Cloud AccessKey ID (a RAM user limited to SMS and Cloudauth)."
+    )
+    access_key_secret: SecretStr = Field(default=SecretStr(""), description="Alibaba Cloud AccessKey secret.")
+    sms_sign_name: str = Field(default="", description="Approved SMS signature (SignName) for Dysmsapi SendSms.")
+    sms_endpoint: str = Field(default="dysmsapi.aliyuncs.com", description="Dysmsapi host (SMS, API 2017-05-25).")
+    cloudauth_endpoint: str = Field(
+        default="cloudauth.aliyuncs.com", description="Cloudauth host (ID two-element check, API 2019-03-07)."
+    )
+    region_id: str = Field(default="cn-hangzhou", description="RegionId sent with SMS requests.")
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="Timeout for one Alibaba Cloud call.")
+
+
+class TencentSettings(BaseModel):
+    secret_id: SecretStr = Field(default=SecretStr(""), description="Tencent Cloud API SecretId (a CAM sub-user).")
+    secret_key: SecretStr = Field(default=SecretStr(""), description="Tencent Cloud API SecretKey.")
+    sms_sdk_app_id: str = Field(default="", description="SmsSdkAppId of the SMS application (SMS API 2021-01-11).")
+    sms_sign_name: str = Field(default="", description="Approved SMS signature (SignName).")
+    sms_endpoint: str = Field(default="sms.tencentcloudapi.com", description="SMS API host.")
+    faceid_endpoint: str = Field(
+        default="faceid.tencentcloudapi.com", description="FaceID host (IdCardVerification, API 2018-03-01)."
+    )
+    region: str = Field(default="ap-guangzhou", description="X-TC-Region sent with SMS requests.")
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="Timeout for one Tencent Cloud call.")
 
 
 class WebSettings(BaseModel):
@@ -72,6 +111,41 @@ class WebSettings(BaseModel):
 
 class AuditSettings(BaseModel):
     retention_days: int = Field(default=183, ge=183, description="Audit retention; the law requires ≥ 6 months.")
+
+
+class VaultSettings(BaseModel):
+    # The keys' own validation messages never echo key material; this keeps pydantic from echoing the input too.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    keys: SecretStr = Field(
+        default=SecretStr(f"dev:{DEV_VAULT_KEY}"),
+        description=(
+            "AES-256 keys sealing personal information: 'kid:base64url-32-bytes[,kid:key…]'. The first encrypts, "
+            "the rest only decrypt. Rotate: put `appcomply keys generate` first, keep old keys until re-encrypted."
+        ),
+    )
+    blind_index_key: SecretStr = Field(
+        default=SecretStr(DEV_VAULT_INDEX_KEY),
+        description="HMAC key (base64url, 32 bytes) of the blind indexes that find duplicates; changing it re-indexes.",
+    )
+
+    @field_validator("keys")
+    @classmethod
+    def _parse_keys(cls, value: SecretStr) -> SecretStr:
+        try:
+            Keyring.parse(value.get_secret_value())
+        except BadKeyring as exc:
+            raise ValueError(exc.detail) from None
+        return value
+
+    @field_validator("blind_index_key")
+    @classmethod
+    def _parse_index_key(cls, value: SecretStr) -> SecretStr:
+        try:
+            parse_index_key(value.get_secret_value())
+        except BadKeyring as exc:
+            raise ValueError(exc.detail) from None
+        return value
 
 
 class Settings(BaseSettings):
@@ -88,6 +162,9 @@ class Settings(BaseSettings):
     providers: ProviderSettings = Field(default_factory=ProviderSettings, description="Outside providers.")
     web: WebSettings = Field(default_factory=WebSettings, description="HTTP server.")
     audit: AuditSettings = Field(default_factory=AuditSettings, description="Audit log.")
+    vault: VaultSettings = Field(default_factory=VaultSettings, description="Keys sealing personal information.")
+    aliyun: AliyunSettings = Field(default_factory=AliyunSettings, description="Alibaba Cloud (SMS, ID check).")
+    tencent: TencentSettings = Field(default_factory=TencentSettings, description="Tencent Cloud (SMS, ID check).")
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
@@ -112,6 +189,47 @@ def production_problems(settings: Settings) -> list[str]:
         # Every provider kind is local until the vendor adapters land; the filter is ready for them.
         local = [name for name in ("sms", "identity", "email") if getattr(prov, name).value == "local"]
         out.extend(f"providers.{name} is the local (offline) provider" for name in local)
+    out.extend(_vendor_problems(settings))
+    out.extend(_vault_problems(settings.vault))
+    return out
+
+
+def _vendor_problems(settings: Settings) -> list[str]:
+    """A vendor provider without its credentials would fail on the first real message; refuse it at start."""
+    prov, out = settings.providers, []
+    vendors = {prov.sms.value, prov.identity.value}
+    needed: dict[str, list[tuple[str, SecretStr | str]]] = {
+        "aliyun": [
+            ("access_key_id", settings.aliyun.access_key_id),
+            ("access_key_secret", settings.aliyun.access_key_secret),
+        ],
+        "tencent": [("secret_id", settings.tencent.secret_id), ("secret_key", settings.tencent.secret_key)],
+    }
+    if prov.sms is SmsProvider.ALIYUN:
+        needed["aliyun"].append(("sms_sign_name", settings.aliyun.sms_sign_name))
+    if prov.sms is SmsProvider.TENCENT:
+        needed["tencent"] += [
+            ("sms_sdk_app_id", settings.tencent.sms_sdk_app_id),
+            ("sms_sign_name", settings.tencent.sms_sign_name),
+        ]
+    for vendor in sorted(vendors & needed.keys()):
+        for name, value in needed[vendor]:
+            raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if not raw.strip():
+                out.append(f"{vendor}.{name} is empty but a provider uses {vendor}")
+    return out
+
+
+def _vault_problems(vault: VaultSettings) -> list[str]:
+    """Development keys are public in the source; an old one left in the keyring would still open data."""
+    out: list[str] = []
+    keys, index_key = vault.keys.get_secret_value(), vault.blind_index_key.get_secret_value().strip()
+    if DEV_VAULT_KEY in keys:
+        out.append("vault.keys holds the development key")
+    if DEV_VAULT_INDEX_KEY in index_key:
+        out.append("vault.blind_index_key is the development default")
+    elif index_key.rstrip("=") in keys:
+        out.append("vault.blind_index_key is also a key in vault.keys")
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 
 import pytest
@@ -15,6 +16,7 @@ from appcomply.settings import (
     SecuritySettings,
     Settings,
     SmsProvider,
+    VaultSettings,
     describe,
     production_problems,
 )
@@ -22,6 +24,11 @@ from appcomply.settings import (
 STRONG = "k" * 16 + "0123456789abcdefXYZ"  # 35 characters, not the default
 # Only the offline providers exist until the vendor adapters land, so production must opt in to them.
 STAGING_PROVIDERS = ProviderSettings(allow_local_in_production=True)
+# Production refuses the fixed development vault keys (tests/unit/vault/test_settings_vault.py), so fit
+# configurations carry fresh ones.
+FRESH_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
+FRESH_INDEX_KEY = base64.urlsafe_b64encode(bytes(range(32, 64))).decode()
+FRESH_VAULT = VaultSettings(keys=SecretStr(f"k1:{FRESH_KEY}"), blind_index_key=SecretStr(FRESH_INDEX_KEY))
 
 
 @pytest.fixture(autouse=True)
@@ -116,32 +123,32 @@ def test_production_refuses_the_development_defaults() -> None:
 
 def test_a_secret_that_merely_contains_the_default_is_still_the_default() -> None:
     security = SecuritySettings(secret_key=SecretStr(DEFAULT_SECRET + "-2026-production-rollout"))
-    settings = Settings(security=security, providers=STAGING_PROVIDERS)
+    settings = Settings(security=security, providers=STAGING_PROVIDERS, vault=FRESH_VAULT)
     assert production_problems(settings) == ["security.secret_key is the development default"]
 
 
 def test_production_refuses_a_secret_key_shorter_than_32_characters() -> None:
     security = SecuritySettings(secret_key=SecretStr("x" * 31))
-    settings = Settings(security=security, providers=STAGING_PROVIDERS)
+    settings = Settings(security=security, providers=STAGING_PROVIDERS, vault=FRESH_VAULT)
     assert production_problems(settings) == ["security.secret_key is shorter than 32 characters"]
     with pytest.raises(ValidationError, match="shorter than 32 characters"):
-        Settings(env=Environment.PRODUCTION, security=security, providers=STAGING_PROVIDERS)
+        Settings(env=Environment.PRODUCTION, security=security, providers=STAGING_PROVIDERS, vault=FRESH_VAULT)
 
 
 def test_a_secret_key_of_exactly_32_characters_is_long_enough() -> None:
     security = SecuritySettings(secret_key=SecretStr("x" * 32))
-    assert production_problems(Settings(security=security, providers=STAGING_PROVIDERS)) == []
+    assert production_problems(Settings(security=security, providers=STAGING_PROVIDERS, vault=FRESH_VAULT)) == []
 
 
 def test_production_refuses_local_providers_with_a_strong_secret() -> None:
-    settings = Settings(security=_strong_security())
+    settings = Settings(security=_strong_security(), vault=FRESH_VAULT)
     assert production_problems(settings) == [
         "providers.sms is the local (offline) provider",
         "providers.identity is the local (offline) provider",
         "providers.email is the local (offline) provider",
     ]
     with pytest.raises(ValidationError, match=r"providers\.sms is the local"):
-        Settings(env=Environment.PRODUCTION, security=_strong_security())
+        Settings(env=Environment.PRODUCTION, security=_strong_security(), vault=FRESH_VAULT)
 
 
 def test_local_providers_are_allowed_in_production_only_when_explicitly_permitted(
@@ -150,12 +157,16 @@ def test_local_providers_are_allowed_in_production_only_when_explicitly_permitte
     monkeypatch.setenv("APPCOMPLY_ENV", "production")
     monkeypatch.setenv("APPCOMPLY_SECURITY__SECRET_KEY", STRONG)
     monkeypatch.setenv("APPCOMPLY_PROVIDERS__ALLOW_LOCAL_IN_PRODUCTION", "true")
+    monkeypatch.setenv("APPCOMPLY_VAULT__KEYS", f"k1:{FRESH_KEY}")
+    monkeypatch.setenv("APPCOMPLY_VAULT__BLIND_INDEX_KEY", FRESH_INDEX_KEY)
     settings = Settings()
     assert (settings.env, settings.providers.sms) == (Environment.PRODUCTION, SmsProvider.LOCAL)
 
 
 def test_a_fully_configured_production_passes() -> None:
-    settings = Settings(env=Environment.PRODUCTION, security=_strong_security(), providers=STAGING_PROVIDERS)
+    settings = Settings(
+        env=Environment.PRODUCTION, security=_strong_security(), providers=STAGING_PROVIDERS, vault=FRESH_VAULT
+    )
     assert settings.env is Environment.PRODUCTION
     assert production_problems(settings) == []
 
@@ -163,7 +174,7 @@ def test_a_fully_configured_production_passes() -> None:
 def test_development_and_test_accept_what_production_would_refuse() -> None:
     for env in (Environment.DEVELOPMENT, Environment.TEST):
         settings = Settings(env=env)
-        assert len(production_problems(settings)) == 4
+        assert len(production_problems(settings)) == 6
 
 
 # --- the documented table -------------------------------------------------------------------------------------

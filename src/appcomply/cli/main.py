@@ -16,6 +16,7 @@ from appcomply.cli.exit_codes import ExitCode, exit_code_for
 from appcomply.kernel.errors import DomainError
 from appcomply.kernel.runner import emit
 from appcomply.settings import Settings, describe
+from appcomply.vault.cli import keys_cli
 
 app = typer.Typer(
     help="appcomply: compliance platform for mobile app information services in China.", no_args_is_help=True
@@ -27,6 +28,7 @@ app.add_typer(config_cli, name="config")
 app.add_typer(apps_cli, name="apps")
 app.add_typer(staff_cli, name="staff")
 app.add_typer(audit_cli, name="audit")
+app.add_typer(keys_cli, name="keys")
 
 
 @app.callback()
