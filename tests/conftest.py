@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from appcomply.bootstrap import Services
 from appcomply.db.migrate import upgrade
 from appcomply.db.session import make_engine
+from appcomply.identity import identity_env
+from appcomply.identity.providers import build_identity_providers
 from appcomply.kernel.actor import cli_actor
 from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
@@ -97,7 +99,14 @@ def ctx(session: Session, clock: FixedClock) -> Ctx:
 
 @pytest.fixture
 def services(settings: Settings, engine: Engine, session_factory: sessionmaker[Session], clock: FixedClock) -> Services:
-    return Services(settings=settings, engine=engine, session_factory=session_factory, clock=clock)
+    providers = build_identity_providers(settings, clock=clock)
+    return Services(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        clock=clock,
+        identity=identity_env(settings, providers),
+    )
 
 
 @pytest.fixture

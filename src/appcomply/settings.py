@@ -148,6 +148,21 @@ class VaultSettings(BaseModel):
         return value
 
 
+class IdentitySettings(BaseModel):
+    phone_max_accounts: int = Field(
+        default=3, ge=1, le=100, description="Accounts of one app a mobile number may be verified for."
+    )
+    sms_per_number_per_hour: int = Field(default=5, ge=1, description="Verification SMS to one number per hour.")
+    sms_min_interval_seconds: int = Field(default=60, ge=0, description="Pause before another SMS to the same number.")
+    sms_per_ip_per_hour: int = Field(
+        default=20, ge=1, description="Verification SMS started from one client IP per hour."
+    )
+    authorization_text_version: str = Field(
+        default="2026-11-01",
+        description="Version of the identity-verification authorisation text users agree to, when the call omits it.",
+    )
+
+
 class Settings(BaseSettings):
     # hide_input_in_errors: a validation error is printed by the CLI and logged; it must not echo the raw
     # environment, which holds the secrets.
@@ -162,6 +177,7 @@ class Settings(BaseSettings):
     providers: ProviderSettings = Field(default_factory=ProviderSettings, description="Outside providers.")
     web: WebSettings = Field(default_factory=WebSettings, description="HTTP server.")
     audit: AuditSettings = Field(default_factory=AuditSettings, description="Audit log.")
+    identity: IdentitySettings = Field(default_factory=IdentitySettings, description="Real-identity verification.")
     vault: VaultSettings = Field(default_factory=VaultSettings, description="Keys sealing personal information.")
     aliyun: AliyunSettings = Field(default_factory=AliyunSettings, description="Alibaba Cloud (SMS, ID check).")
     tencent: TencentSettings = Field(default_factory=TencentSettings, description="Tencent Cloud (SMS, ID check).")

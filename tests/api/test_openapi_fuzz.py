@@ -8,6 +8,7 @@ connection from conftest; hypothesis runs inside the test, so all examples of on
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import uuid
 from dataclasses import dataclass
@@ -30,10 +31,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.factories.apps import make_app, make_staff
 
+from appcomply import accounts
+from appcomply.accounts import service as accounts_service
 from appcomply.apps import FeatureCreate, LicenceCreate, LicenceKind, ServiceKind, service
 from appcomply.audit.models import AuditEntry
 from appcomply.bootstrap import Services
-from appcomply.kernel.actor import Role
+from appcomply.identity import service as identity_service
+from appcomply.identity.schemas import PhoneStart
+from appcomply.kernel.actor import Actor, ActorKind, Role
 from appcomply.kernel.context import Ctx
 from appcomply.settings import DatabaseSettings, Environment, Settings
 from appcomply.web.app import create_app
@@ -69,7 +74,7 @@ class World:
 
 
 @pytest.fixture
-def world(ctx: Ctx, session: Session) -> World:
+def world(ctx: Ctx, session: Session, services: Services) -> World:
     app = make_app(
         ctx,
         features=[FeatureCreate(name="评论", service_kind=ServiceKind.TEXT, public_opinion=True)],
@@ -80,6 +85,12 @@ def world(ctx: Ctx, session: Session) -> World:
     _, token = service.create_staff_token(ctx, admin.id, name="fuzz", roles=[Role.ADMIN], expires_in=None)
     # A second token to revoke: revoking the one the fuzzer authenticates with would turn the rest into 401s.
     spare, _ = service.create_staff_token(ctx, admin.id, name="spare", roles=[Role.ADMIN], expires_in=None)
+    as_app = dataclasses.replace(ctx, actor=Actor(kind=ActorKind.APP, label="fuzz", app_id=app.id))
+    user = accounts.register_user(as_app, accounts.UserCreate(external_ref="fuzz-user", nickname="模糊测试"))
+    started = identity_service.start_verification(
+        as_app, user.id, PhoneStart(method="phone", phone="13800138000"), env=services.identity, client_ip=None
+    )
+    term = accounts_service.add_nickname_term(ctx, app.id, term="模糊品牌", category="app_brand")
     session.flush()
     ids = {
         "app_id": str(app.id),
@@ -87,6 +98,9 @@ def world(ctx: Ctx, session: Session) -> World:
         "licence_id": str(service.list_licences(ctx, app.id)[0].id),
         "key_id": str(key.id),
         "token_id": str(spare.id),
+        "user_id": str(user.id),
+        "verification_id": str(started.verification.id),
+        "term_id": str(term.id),
     }
     return World(token=token, ids=ids)
 

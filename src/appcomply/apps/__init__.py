@@ -1,6 +1,7 @@
 """apps: the tenant — an app, its types (the 39-type catalogue), features, licences, API keys — and the staff."""
 
 from appcomply.apps.errors import AppNotFound, InvalidToken
+from appcomply.apps.models import App
 from appcomply.apps.rules import Catalogue, LicenceKind, ServiceKind, load_catalogue
 from appcomply.apps.schemas import AppCreate, AppRead, FeatureCreate, LicenceCreate
 from appcomply.apps.service import (
@@ -22,6 +23,7 @@ from appcomply.apps.service import (
 from appcomply.apps.service._staff import LoginOutcome, LoginResult
 
 __all__ = [
+    "App",
     "AppCreate",
     "AppNotFound",
     "AppRead",

@@ -15,10 +15,19 @@ from fastapi.responses import RedirectResponse
 from appcomply import apps
 from appcomply.apps import service
 from appcomply.apps.schemas import ApiKeyCreated, ApiKeyRead, AppSummary
-from appcomply.kernel.actor import ActorKind, Role
+from appcomply.kernel.actor import ActorKind
 from appcomply.kernel.context import Ctx
 from appcomply.web.deps import ServicesDep
-from appcomply.web.security import ADMIN, ANY_STAFF, SESSION_COOKIE, Auth, AuthDep, CsrfFailed, PublicCtx
+from appcomply.web.security import (
+    ADMIN,
+    ANY_STAFF,
+    SESSION_COOKIE,
+    Auth,
+    AuthDep,
+    CsrfFailed,
+    PublicCtx,
+    console_chrome,
+)
 from appcomply.web.templating import LOCALE_COOKIE, is_fragment_request, render
 
 if TYPE_CHECKING:
@@ -220,13 +229,7 @@ def _referring_page(request: Request) -> str:
 
 
 def _chrome(auth: Auth) -> dict[str, Any]:
-    """What the layout needs: who is logged in, the session's CSRF token, whether admin-only controls show."""
-    return {
-        "actor_name": auth.actor.label.removeprefix("staff:"),
-        "csrf_token": auth.csrf_token,
-        "is_admin": Role.ADMIN in auth.actor.roles,
-        "nav": "apps",
-    }
+    return console_chrome(auth, nav="apps")
 
 
 def _app_context(ctx: Ctx, auth: Auth, *, app: App, created: ApiKeyCreated | None = None) -> dict[str, Any]:
@@ -236,6 +239,7 @@ def _app_context(ctx: Ctx, auth: Auth, *, app: App, created: ApiKeyCreated | Non
     return {
         **chrome,
         "app": service.app_read(ctx, app),
+        "app_slug": app.slug,
         "catalogue": service.get_catalogue(),
         "api_keys": keys,
         "created": created,

@@ -36,6 +36,9 @@ class CliState:
         ) as ctx:
             yield ctx
 
+    def services_value(self, name: str) -> Any:
+        return getattr(self.services, name)
+
     def settings_value(self, dotted: str) -> Any:
         value: Any = self.settings
         for part in dotted.split("."):

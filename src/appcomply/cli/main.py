@@ -13,6 +13,8 @@ from appcomply.apps.cli import apps_cli, staff_cli
 from appcomply.audit.cli import audit_cli
 from appcomply.cli.context import CliState, state
 from appcomply.cli.exit_codes import ExitCode, exit_code_for
+from appcomply.identity.cli import rotate as rotate_keys
+from appcomply.identity.cli import sms_cli
 from appcomply.kernel.errors import DomainError
 from appcomply.kernel.runner import emit
 from appcomply.settings import Settings, describe
@@ -29,6 +31,10 @@ app.add_typer(apps_cli, name="apps")
 app.add_typer(staff_cli, name="staff")
 app.add_typer(audit_cli, name="audit")
 app.add_typer(keys_cli, name="keys")
+app.add_typer(sms_cli, name="sms")
+# `keys generate` belongs to the vault; rotating re-encrypts the identity module's columns, so the command lives
+# there and joins the same group here.
+keys_cli.command("rotate")(rotate_keys)
 
 
 @app.callback()

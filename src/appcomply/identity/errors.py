@@ -6,7 +6,7 @@ at most its masked form (``rules.mask_*``).
 
 from __future__ import annotations
 
-from appcomply.kernel.errors import Invalid
+from appcomply.kernel.errors import Conflict, Invalid, NotFound
 
 
 class InvalidMobileNumber(Invalid):
@@ -54,6 +54,21 @@ class UsccChecksumMismatch(Invalid):
     title = "Unified social credit code check character does not match"
 
 
-class ImpersonatingNickname(Invalid):
-    code = "identity.nickname.impersonation"
-    title = "Nickname imitates an organisation or news media"
+class VerificationNotFound(NotFound):
+    code = "identity.verification.not_found"
+    title = "Verification not found"
+
+
+class VerificationNotPending(Conflict):
+    code = "identity.verification.not_pending"
+    title = "Verification is not awaiting a code"
+
+
+class RevealReasonRequired(Invalid):
+    code = "identity.reveal.reason_required"
+    title = "A reason is required to reveal personal information"
+
+
+class NothingToReveal(NotFound):
+    code = "identity.reveal.nothing"
+    title = "The verification holds no such value"

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import functools
 import hashlib
 import hmac
-import importlib.resources
-import json
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import phonenumbers
@@ -297,75 +293,85 @@ def check_otp(
     return OtpOutcome.WRONG_CODE
 
 
-# --- impersonation (IDV-06) -----------------------------------------------------------------------------------------
+# --- verification methods, statuses and service gating (Art 6) -----------------------------------------------------
 
-# Invisible characters that Unicode classes as letters, so the category filter below would keep them.
-_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+class Method(enum.StrEnum):
+    PHONE = "phone"
+    ID_CARD = "id_card"
+    ORGANIZATION = "organization"
+
+
+class Status(enum.StrEnum):
+    PENDING = "pending"  # an OTP was sent and awaits confirmation
+    VERIFIED = "verified"
+    FAILED = "failed"  # the checker said no, or the SMS could not be delivered
+    LOCKED = "locked"  # too many wrong codes
+    EXPIRED = "expired"
+    REFUSED = "refused"  # not attempted: rate limit, number bound to too many accounts, ...
+
+
+class Action(enum.StrEnum):
+    """Service actions an app asks about. Browsing is free; the rest are information publishing or messaging."""
+
+    BROWSE = "browse"
+    PUBLISH = "publish"
+    COMMENT = "comment"
+    MESSAGE = "message"
+    LIVE_STREAM = "live_stream"
+    LIST_ITEM = "list_item"
+    CREATE_GROUP = "create_group"
+
+
+class Requirement(enum.StrEnum):
+    NONE = "none"
+    VERIFIED = "verified"  # any real-identity method of Art 6: mobile number, ID number or USCC
+    ID_CARD = "id_card"  # a resident ID (or an organisation's USCC) — stricter services, e.g. hosting live streams
+
+
+# Art 6: publishing and instant messaging need real-identity authentication; browsing needs nothing. Hosting a
+# live stream needs an ID-card check under the live-streaming rules (spec §2.10).
+DEFAULT_POLICY: dict[Action, Requirement] = {
+    Action.BROWSE: Requirement.NONE,
+    Action.PUBLISH: Requirement.VERIFIED,
+    Action.COMMENT: Requirement.VERIFIED,
+    Action.MESSAGE: Requirement.VERIFIED,
+    Action.LIVE_STREAM: Requirement.ID_CARD,
+    Action.LIST_ITEM: Requirement.VERIFIED,
+    Action.CREATE_GROUP: Requirement.VERIFIED,
+}
 
 
 @dataclass(frozen=True, slots=True)
-class ProtectedTerm:
-    term: str
-    category: str
-    prefix_only: bool = False  # a state word (中国, 国家...) counts only at the start of a name
+class Decision:
+    action: Action
+    allowed: bool
+    reason: str | None  # a stable code when denied
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    term: str
-    category: str
+def decide(action: Action, requirement: Requirement, *, verified: frozenset[Method], account_status: str) -> Decision:
+    """Whether a user may perform `action` (IDV-07): closed accounts nothing, restricted ones browse only."""
+    if account_status == "closed":
+        return Decision(action, allowed=False, reason="accounts.closed")
+    if account_status == "restricted" and action is not Action.BROWSE:
+        return Decision(action, allowed=False, reason="accounts.restricted")
+    if requirement is Requirement.NONE:
+        return Decision(action, allowed=True, reason=None)
+    if requirement is Requirement.ID_CARD:
+        ok = bool(verified & {Method.ID_CARD, Method.ORGANIZATION})
+        return Decision(action, allowed=ok, reason=None if ok else "identity.id_card_required")
+    ok = bool(verified)
+    return Decision(action, allowed=ok, reason=None if ok else "identity.unverified")
 
 
-def normalise_nickname(nickname: str) -> str:
-    """The nickname as matched: NFKC, case-folded, letters and digits only.
-
-    Dropping spaces, punctuation, symbols, combining marks and zero-width characters defeats ``中 国 日 报``,
-    ``中·国·日·报`` and ``中\u200b国``; NFKC folds full-width forms and Kangxi radicals (⼈ → 人).
-    """
-    folded = unicodedata.normalize("NFKC", nickname).casefold()
-    return "".join(c for c in folded if unicodedata.category(c)[0] in "LN" and c not in _INVISIBLE_LETTERS)
-
-
-@functools.cache
-def load_protected_terms() -> tuple[ProtectedTerm, ...]:
-    resource = importlib.resources.files("appcomply.identity") / "data" / "protected_terms.json"
-    return parse_protected_terms(json.loads(resource.read_text(encoding="utf-8")))
-
-
-def parse_protected_terms(data: object) -> tuple[ProtectedTerm, ...]:
-    """Terms from decoded JSON; raises ValueError on a term of an undeclared category or one that normalises away."""
-    if not isinstance(data, dict) or not isinstance(data.get("terms"), list):
-        raise ValueError("protected terms: expected an object with a 'terms' list")
-    categories = data.get("categories")
-    if not isinstance(categories, dict):
-        raise ValueError("protected terms: expected a 'categories' object")
-    terms = []
-    for index, entry in enumerate(data["terms"]):
-        if not isinstance(entry, dict):
-            raise ValueError(f"protected terms: terms[{index}] must be an object")
-        term, category = entry.get("term"), entry.get("category")
-        if not isinstance(term, str) or not normalise_nickname(term):
-            raise ValueError(f"protected terms: terms[{index}] needs a term with letters or digits")
-        if not isinstance(category, str) or category not in categories:
-            raise ValueError(f"protected terms: terms[{index}] has undeclared category {category!r}")
-        terms.append(ProtectedTerm(term=term, category=category, prefix_only=entry.get("prefix_only") is True))
-    return tuple(terms)
-
-
-def impersonation_hits(nickname: str, *, extra_terms: Iterable[ProtectedTerm] = ()) -> list[Hit]:
-    """Protected terms the nickname contains, in list order, each once.
-
-    The rule only reports: an organisation verified for the name may use it, and the service decides that.
-    """
-    name = normalise_nickname(nickname)
-    hits: list[Hit] = []
-    for term, prefix_only, hit in (*_matchers(load_protected_terms()), *_matchers(tuple(extra_terms))):
-        found = name.startswith(term) if prefix_only else term in name
-        if found and hit not in hits:
-            hits.append(hit)
-    return hits
-
-
-@functools.lru_cache(maxsize=8)
-def _matchers(terms: tuple[ProtectedTerm, ...]) -> tuple[tuple[str, bool, Hit], ...]:
-    return tuple((normalise_nickname(t.term), t.prefix_only, Hit(term=t.term, category=t.category)) for t in terms)
+def sms_retry_after(
+    sent_at: list[dt.datetime], *, now: dt.datetime, per_hour: int, min_interval: dt.timedelta
+) -> int | None:
+    """Seconds until another SMS may go to a number (or from an IP), or None if it may go now."""
+    window = [t for t in sent_at if now - t < dt.timedelta(hours=1)]
+    waits: list[float] = []
+    if window and now - max(window) < min_interval:
+        waits.append((max(window) + min_interval - now).total_seconds())
+    if len(window) >= per_hour:
+        waits.append((min(window) + dt.timedelta(hours=1) - now).total_seconds())
+    return max(1, int(max(waits)) + 1) if waits else None

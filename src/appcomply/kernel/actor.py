@@ -12,6 +12,7 @@ class Role(enum.StrEnum):
     REVIEWER = "reviewer"
     COMPLIANCE = "compliance"
     SECURITY = "security"
+    VAULT = "vault"  # may reveal clear personal information, with a stated reason (audited)
 
 
 class ActorKind(enum.StrEnum):

@@ -18,6 +18,10 @@ class Runner(Protocol):
 
     def settings_value(self, dotted: str) -> Any: ...
 
+    def services_value(self, name: str) -> Any:
+        """One of the process's built services by name, e.g. "identity" (the IdentityEnv)."""
+        ...
+
 
 def emit(data: Any, *, as_json: bool, text: str) -> None:
     """Print `data` as JSON (machine-readable, for `--json`) or `text` for people."""

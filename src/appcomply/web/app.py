@@ -10,9 +10,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appcomply import __version__
+from appcomply.accounts import api as accounts_api
 from appcomply.apps import admin as apps_admin
 from appcomply.apps import api as apps_api
 from appcomply.bootstrap import Services, build_services
+from appcomply.identity import admin as identity_admin
+from appcomply.identity import api as identity_api
 from appcomply.kernel.errors import DomainError
 from appcomply.settings import Settings
 from appcomply.web import health, problems
@@ -39,6 +42,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         description=DESCRIPTION,
         openapi_tags=[
             {"name": "apps", "description": "Tenants, features, licences, API keys, staff tokens"},
+            {"name": "accounts", "description": "An app's end users: public profile and status"},
+            {"name": "identity", "description": "Real-identity verification (Art 6), gating, the identity vault"},
             {"name": "health", "description": "Liveness, readiness and metrics"},
         ],
     )
@@ -52,7 +57,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.add_exception_handler(Exception, problems.unexpected_error_handler)
     app.include_router(health.router)
     app.include_router(apps_api.router)
+    app.include_router(accounts_api.router)
+    app.include_router(identity_api.router)
     app.include_router(apps_admin.router)
+    app.include_router(identity_admin.router)
 
     static = resources.files("appcomply.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
 
@@ -51,7 +52,13 @@ def request_id_of(request: Request) -> str:
 
 
 def problem(
-    request: Request, *, status: int, code: str, title: str, detail: str | None = None, **extra: Any
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
         "type": f"{PROBLEM_BASE}:{code}",
@@ -63,6 +70,9 @@ def problem(
     }
     if detail:
         body["detail"] = detail
+    # Extension members never replace a standard one: an error's own field named "status" or "type" is dropped
+    # rather than allowed to make the problem lie about itself.
+    extra = {key: value for key, value in (extensions or {}).items() if key not in body and key != "detail"}
     body.update(extra)
     headers: dict[str, str] = {}
     if status == 429 and "retry_after" in extra:
@@ -98,7 +108,9 @@ def domain_error_handler(request: Request, exc: Exception) -> Response:
         raise TypeError(exc)
     if isinstance(exc, errors.Unauthenticated) and _is_console(request):
         return _console_login_redirect(request)
-    return problem(request, status=status_for(exc), code=exc.code, title=exc.title, detail=exc.detail, **exc.fields)
+    return problem(
+        request, status=status_for(exc), code=exc.code, title=exc.title, detail=exc.detail, extensions=exc.fields
+    )
 
 
 def _is_console(request: Request) -> bool:
@@ -154,7 +166,7 @@ def validation_error_handler(request: Request, exc: Exception) -> Response:
         code="request.validation",
         title="Validation failed",
         detail=f"{len(items)} field(s) failed validation",
-        errors=items,
+        extensions={"errors": items},
     )
 
 

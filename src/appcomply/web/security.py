@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request
 
@@ -122,6 +122,17 @@ class Guard:
 
     def __repr__(self) -> str:
         return f"Guard(roles={sorted(self.roles)}, app_key={self.app_key}, staff={self.staff})"
+
+
+def console_chrome(auth: Auth, *, nav: str) -> dict[str, Any]:
+    """What the console layout needs: who is logged in, the session's CSRF token, which controls to show."""
+    return {
+        "actor_name": auth.actor.label.removeprefix("staff:"),
+        "csrf_token": auth.csrf_token,
+        "is_admin": Role.ADMIN in auth.actor.roles,
+        "is_vault": auth.actor.has_any_role(frozenset({Role.VAULT})),
+        "nav": nav,
+    }
 
 
 ANY_STAFF = Guard()

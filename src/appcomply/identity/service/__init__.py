@@ -1,0 +1,42 @@
+"""Identity use cases, one file per area: verification flow, gating, vault access."""
+
+from appcomply.identity.service._env import IdentityEnv, identity_env
+from appcomply.identity.service._gate import get_permissions, get_policy, set_policy, verified_methods
+from appcomply.identity.service._lookup import (
+    SEALED_FIELDS,
+    UserMatch,
+    find_users,
+    list_sms_messages,
+    sealed_fields,
+    verified_methods_of,
+)
+from appcomply.identity.service._vault import reveal_value, rotate_keys
+from appcomply.identity.service._verify import (
+    Started,
+    confirm_verification,
+    get_verification,
+    list_verifications,
+    start_verification,
+)
+
+__all__ = [
+    "SEALED_FIELDS",
+    "IdentityEnv",
+    "Started",
+    "UserMatch",
+    "confirm_verification",
+    "find_users",
+    "get_permissions",
+    "get_policy",
+    "get_verification",
+    "identity_env",
+    "list_sms_messages",
+    "list_verifications",
+    "reveal_value",
+    "rotate_keys",
+    "sealed_fields",
+    "set_policy",
+    "start_verification",
+    "verified_methods",
+    "verified_methods_of",
+]

@@ -1,0 +1,68 @@
+"""Service gating (IDV-07): what a user may do given their verified identity, under the app's policy."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from appcomply import accounts, audit
+from appcomply.identity import rules
+from appcomply.identity.events import IdentityEvent
+from appcomply.identity.models import IdentityPolicy, Verification
+from appcomply.identity.schemas import PermissionRead, PermissionsRead
+from appcomply.kernel.context import Ctx
+
+
+def get_policy(ctx: Ctx, app_id: uuid.UUID) -> dict[rules.Action, rules.Requirement]:
+    """The app's requirement per action: its own settings over the Art 6 defaults."""
+    row = ctx.session.get(IdentityPolicy, app_id)
+    stored = row.requirements if row else {}
+    return {
+        action: rules.Requirement(stored.get(action.value, default.value))
+        for action, default in rules.DEFAULT_POLICY.items()
+    }
+
+
+def set_policy(ctx: Ctx, app_id: uuid.UUID, requirements: dict[rules.Action, rules.Requirement]) -> None:
+    """Change the app's gating policy. Emits identity.policy.changed with before and after."""
+    before = get_policy(ctx, app_id)
+    merged = {**before, **requirements}
+    row = ctx.session.get(IdentityPolicy, app_id)
+    stored = {a.value: r.value for a, r in merged.items()}
+    if row is None:
+        ctx.session.add(IdentityPolicy(app_id=app_id, requirements=stored, updated_at=ctx.clock.now()))
+    else:
+        row.requirements, row.updated_at = stored, ctx.clock.now()
+    changed = {a.value: {"from": before[a].value, "to": r.value} for a, r in merged.items() if before[a] != r}
+    if changed:
+        audit.record(
+            ctx, IdentityEvent.POLICY_CHANGED, subject=audit.Subject("app", str(app_id)), app_id=app_id,
+            data={"changed": changed},
+        )  # fmt: skip
+    ctx.session.flush()
+
+
+def verified_methods(ctx: Ctx, user_id: uuid.UUID) -> frozenset[rules.Method]:
+    stmt = select(Verification.method).where(
+        Verification.user_id == user_id, Verification.status == rules.Status.VERIFIED.value
+    )
+    return frozenset(rules.Method(m) for m in ctx.session.scalars(stmt).unique())
+
+
+def get_permissions(ctx: Ctx, user_id: uuid.UUID) -> PermissionsRead:
+    """Allowed or denied, with a reason code, for every service action (read only; nothing is written)."""
+    user = accounts.get_user(ctx, user_id)
+    methods = verified_methods(ctx, user.id)
+    policy = get_policy(ctx, user.app_id)
+    decisions = [
+        (rules.decide(action, requirement, verified=methods, account_status=user.status), requirement)
+        for action, requirement in policy.items()
+    ]
+    return PermissionsRead(
+        user_id=user.id,
+        verified_methods=sorted(methods),
+        permissions=[
+            PermissionRead(action=d.action, allowed=d.allowed, reason=d.reason, requirement=req) for d, req in decisions
+        ],
+    )
