@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,35 +17,9 @@ from appcomply.db.session import unit_of_work
 from appcomply.kernel.actor import system_actor
 from appcomply.settings import DatabaseSettings, Settings
 from appcomply.web.app import create_app
+from tests.integration.cli.conftest import Run
 
 pytestmark = pytest.mark.slow  # every command starts a Python interpreter
-
-Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'x.db'}"
-
-
-@pytest.fixture
-def run(database_url: str, tmp_path: Path) -> Run:
-    # Only what the command should see: none of the caller's APPCOMPLY_* variables (make exports one).
-    base = {name: value for name, value in os.environ.items() if not name.startswith("APPCOMPLY_")}
-    base["APPCOMPLY_DATABASE__URL"] = database_url
-
-    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
-            [sys.executable, "-m", "appcomply", *args],
-            env={**base, **(env or {})},
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-
-    return run
 
 
 @pytest.fixture
@@ -83,7 +54,7 @@ def _logs_in(services: Services, username: str, password: str) -> bool:
 def test_db_upgrade_migrates_a_new_database_and_can_run_again(run: Run, tmp_path: Path) -> None:
     first = run("db", "upgrade")
     assert (first.returncode, first.stdout.strip()) == (0, "database at head")
-    assert (tmp_path / "x.db").is_file()
+    assert (tmp_path / "cli.db").is_file()
     again = run("db", "upgrade")
     assert again.returncode == 0, again.stderr
     listed = run("apps", "list", "--json")

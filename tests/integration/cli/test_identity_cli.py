@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
@@ -21,35 +17,11 @@ from appcomply.identity.schemas import IdCardStart, PhoneStart
 from appcomply.kernel.actor import Actor, ActorKind, system_actor
 from appcomply.settings import DEV_VAULT_KEY, DatabaseSettings, Settings
 from appcomply.vault import generate_key_line
+from tests.integration.cli.conftest import Run
 
 pytestmark = pytest.mark.slow  # every command starts a Python interpreter
 
-Run = Callable[..., subprocess.CompletedProcess[str]]
 CLEAR_PHONE = "13800138000"
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'identity.db'}"
-
-
-@pytest.fixture
-def run(database_url: str, tmp_path: Path) -> Run:
-    base = {name: value for name, value in os.environ.items() if not name.startswith("APPCOMPLY_")}
-    base["APPCOMPLY_DATABASE__URL"] = database_url
-
-    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
-            [sys.executable, "-m", "appcomply", *args],
-            env={**base, **(env or {})},
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-
-    return run
 
 
 @pytest.fixture
