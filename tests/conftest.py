@@ -27,7 +27,10 @@ from appcomply.identity.providers import build_identity_providers
 from appcomply.kernel.actor import cli_actor
 from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
-from appcomply.settings import DatabaseSettings, Environment, Settings
+from appcomply.notices import NoticesEnv
+from appcomply.notices.ports import NoticeSenders
+from appcomply.notices.providers import LocalEmailOutbox
+from appcomply.settings import DatabaseSettings, Environment, NoticesSettings, Settings
 from appcomply.web.app import create_app
 
 REPORT = Path(os.environ.get("APPCOMPLY_TEST_DB_REPORT", "var/test-db-report.json"))
@@ -46,7 +49,12 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(env=Environment.TEST, database=DatabaseSettings(url=database_url))
+    # The server's in-process outbox drain is off: tests deliver notices themselves, on the test connection.
+    return Settings(
+        env=Environment.TEST,
+        database=DatabaseSettings(url=database_url),
+        notices=NoticesSettings(drain_in_process=False),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -100,12 +108,15 @@ def ctx(session: Session, clock: FixedClock) -> Ctx:
 @pytest.fixture
 def services(settings: Settings, engine: Engine, session_factory: sessionmaker[Session], clock: FixedClock) -> Services:
     providers = build_identity_providers(settings, clock=clock)
+    identity = identity_env(settings, providers)
+    senders = NoticeSenders(sms=providers.sms, email=LocalEmailOutbox())
     return Services(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
         clock=clock,
-        identity=identity_env(settings, providers),
+        identity=identity,
+        notices=NoticesEnv(senders=senders, keyring=identity.keyring, limits=settings.notices),
     )
 
 

@@ -12,6 +12,8 @@ from appcomply.db.session import make_engine, make_session_factory
 from appcomply.identity import IdentityEnv, identity_env
 from appcomply.identity.providers import build_identity_providers
 from appcomply.kernel.clock import Clock, SystemClock
+from appcomply.notices import NoticesEnv
+from appcomply.notices.providers import build_notice_senders
 from appcomply.settings import Settings
 
 # Every module with tables; migrations and `alembic check` see the metadata only after these are imported.
@@ -20,6 +22,8 @@ MODEL_MODULES = (
     "appcomply.apps.models",
     "appcomply.accounts.models",
     "appcomply.identity.models",
+    "appcomply.notices.models",
+    "appcomply.agreements.models",
 )
 
 
@@ -35,16 +39,25 @@ class Services:
     session_factory: sessionmaker[Session]
     clock: Clock
     identity: IdentityEnv
+    notices: NoticesEnv
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     db = settings.database
     engine = make_engine(db.url, echo=db.echo, pool_size=db.pool_size)
     clock = clock or SystemClock()
+    identity = identity_env(settings, build_identity_providers(settings, clock=clock))
     return Services(
         settings=settings,
         engine=engine,
         session_factory=make_session_factory(engine),
         clock=clock,
-        identity=identity_env(settings, build_identity_providers(settings, clock=clock)),
+        identity=identity,
+        notices=notices_env(settings, identity),
     )
+
+
+def notices_env(settings: Settings, identity: IdentityEnv) -> NoticesEnv:
+    """Notices go out through identity's SMS gateway and sealed under the same vault keys."""
+    senders = build_notice_senders(settings, sms=identity.providers.sms)
+    return NoticesEnv(senders=senders, keyring=identity.keyring, limits=settings.notices)

@@ -24,8 +24,8 @@ class Environment(enum.StrEnum):
     PRODUCTION = "production"
 
 
-# Each value has an adapter in identity/providers (built by identity.providers.build_identity_providers);
-# the e-mail vendors (SMTP) join EmailProvider with the notices module.
+# Each value has an adapter: SMS and ID checks in identity/providers (identity.providers.build_identity_providers),
+# e-mail in notices/providers (notices.providers.build_email_sender).
 class SmsProvider(enum.StrEnum):
     LOCAL = "local"
     ALIYUN = "aliyun"
@@ -40,6 +40,13 @@ class IdentityProviderKind(enum.StrEnum):
 
 class EmailProvider(enum.StrEnum):
     LOCAL = "local"
+    SMTP = "smtp"
+
+
+class SmtpSecurity(enum.StrEnum):
+    STARTTLS = "starttls"  # plain connection upgraded with STARTTLS (port 587)
+    SSL = "ssl"  # TLS from the first byte (port 465)
+    NONE = "none"  # no encryption: a relay on the same host or network only
 
 
 class DatabaseSettings(BaseModel):
@@ -68,7 +75,9 @@ class ProviderSettings(BaseModel):
         default=IdentityProviderKind.LOCAL,
         description="ID-card checker: local (offline format checks), aliyun or tencent.",
     )
-    email: EmailProvider = Field(default=EmailProvider.LOCAL, description="E-mail: local (console outbox).")
+    email: EmailProvider = Field(
+        default=EmailProvider.LOCAL, description="E-mail: local (kept in memory and in the notice) or smtp."
+    )
     allow_local_in_production: bool = Field(
         default=False, description="Permit local (offline) providers in production. For staging only."
     )
@@ -99,6 +108,40 @@ class TencentSettings(BaseModel):
     )
     region: str = Field(default="ap-guangzhou", description="X-TC-Region sent with SMS requests.")
     timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="Timeout for one Tencent Cloud call.")
+
+
+class SmtpSettings(BaseModel):
+    host: str = Field(default="", description="SMTP server host (providers.email = smtp).")
+    port: int = Field(default=587, ge=1, le=65535, description="SMTP server port: 587 for STARTTLS, 465 for SSL.")
+    username: str = Field(default="", description="SMTP login; empty for a relay that needs none.")
+    password: SecretStr = Field(default=SecretStr(""), description="SMTP password.")
+    from_address: str = Field(default="", description="Sender address of notice e-mails (From).")
+    security: SmtpSecurity = Field(default=SmtpSecurity.STARTTLS, description="starttls, ssl or none.")
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="Timeout for one SMTP conversation.")
+
+
+class NoticesSettings(BaseModel):
+    batch_size: int = Field(default=100, ge=1, le=5000, description="Notices one worker step claims and delivers.")
+    max_attempts: int = Field(default=5, ge=1, le=50, description="Delivery attempts before a notice is dead.")
+    backoff_base_seconds: float = Field(
+        default=30.0, gt=0, le=86400, description="Wait after the first failure; doubles with each further one."
+    )
+    sms_template: str = Field(
+        default="NOTICE", description="Approved SMS template for notices; filled with the subject and the body."
+    )
+    drain_in_process: bool | None = Field(
+        default=None,
+        description="`appcomply serve` delivers notices itself (a background thread). Unset: on for SQLite only.",
+    )
+    drain_interval_seconds: float = Field(
+        default=5.0, gt=0, le=3600, description="Pause between in-process delivery steps when nothing is due."
+    )
+
+    def drains_in_process(self, database_url: str) -> bool:
+        """Whether the server drains the outbox itself: the embedded single-process default (SQLite)."""
+        if self.drain_in_process is not None:
+            return self.drain_in_process
+        return database_url.startswith("sqlite")
 
 
 class WebSettings(BaseModel):
@@ -181,6 +224,8 @@ class Settings(BaseSettings):
     vault: VaultSettings = Field(default_factory=VaultSettings, description="Keys sealing personal information.")
     aliyun: AliyunSettings = Field(default_factory=AliyunSettings, description="Alibaba Cloud (SMS, ID check).")
     tencent: TencentSettings = Field(default_factory=TencentSettings, description="Tencent Cloud (SMS, ID check).")
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="SMTP server for notice e-mails.")
+    notices: NoticesSettings = Field(default_factory=NoticesSettings, description="Notices outbox delivery.")
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
@@ -228,6 +273,9 @@ def _vendor_problems(settings: Settings) -> list[str]:
             ("sms_sdk_app_id", settings.tencent.sms_sdk_app_id),
             ("sms_sign_name", settings.tencent.sms_sign_name),
         ]
+    if prov.email is EmailProvider.SMTP:
+        vendors.add("smtp")
+        needed["smtp"] = [("host", settings.smtp.host), ("from_address", settings.smtp.from_address)]
     for vendor in sorted(vendors & needed.keys()):
         for name, value in needed[vendor]:
             raw = value.get_secret_value() if isinstance(value, SecretStr) else value

@@ -25,13 +25,15 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import Connection, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from tests.factories.agreements import publish
 from tests.factories.apps import VALID_USCC, make_api_key, make_app
 
-from appcomply import accounts, identity
+from appcomply import accounts, identity, notices
 from appcomply.accounts import UserCreate
 from appcomply.accounts import service as accounts_service
 from appcomply.accounts.schemas import NicknameTermCreate, NicknameUpdate
+from appcomply.agreements import AcceptanceCreate, DocumentKind
 from appcomply.apps import LicenceKind, ServiceKind, service
 from appcomply.apps.models import App, Staff
 from appcomply.apps.schemas import (
@@ -204,8 +206,20 @@ def _staff_with_token(
 WORLD_PHONE = "13800138000"  # the world's own verification; request bodies use other numbers (no send limit hit)
 
 
+def _delivered_inbox_notice(
+    ctx: Ctx, services: Services, factory: sessionmaker[Session], app_id: uuid.UUID, user_id: uuid.UUID
+) -> uuid.UUID:
+    notice = notices.enqueue(
+        ctx, app_id=app_id, user_id=user_id, channel=notices.Channel.INBOX, subject="矩阵通知", body="b"
+    )
+    ctx.session.flush()
+    env = services.notices
+    notices.deliver_due(factory, clock=ctx.clock, senders=env.senders, keyring=env.keyring, worker="matrix")
+    return notice.id
+
+
 @pytest.fixture
-def world(ctx: Ctx, services: Services) -> World:
+def world(ctx: Ctx, services: Services, session_factory: sessionmaker[Session]) -> World:
     tag = uuid.uuid4().hex[:8]
     target = make_app(
         ctx,
@@ -227,6 +241,7 @@ def world(ctx: Ctx, services: Services) -> World:
     )
     assert started.verification.status == "pending", started.verification.result_code
     term = accounts_service.add_nickname_term(ctx, target.id, term=f"目标品牌{tag}", category="app_brand")
+    agreement = publish(ctx, target.id, DocumentKind.USER_AGREEMENT, f"第一条 目标协议-{tag}。\n")
     return World(
         target=target,
         ids={
@@ -238,6 +253,8 @@ def world(ctx: Ctx, services: Services) -> World:
             "user_id": str(user.id),
             "verification_id": str(started.verification.id),
             "term_id": str(term.id),
+            "notice_id": str(_delivered_inbox_notice(ctx, services, session_factory, target.id, user.id)),
+            "version_id": str(agreement.id),
         },
         keys={"own": live_secret, "revoked": revoked_secret, "foreign": make_api_key(ctx, other)},
         markers=[
@@ -250,6 +267,7 @@ def world(ctx: Ctx, services: Services) -> World:
             user.external_ref,
             user.nickname,
             identity.mask_mobile(WORLD_PHONE),
+            f"目标协议-{tag}",
         ],
     )
 
@@ -277,6 +295,15 @@ BODIES: dict[type[BaseModel], Callable[[list[Role]], dict[str, Any]]] = {
     NicknameTermCreate: lambda _: {"term": f"矩阵品牌{uuid.uuid4().hex[:6]}"},
     PolicyUpdate: lambda _: {"requirements": {"comment": "none"}},
     RevealRequest: lambda _: {"field": "phone", "reason": "police request 2026-0042"},
+    # "{version_id}" is filled from the world's ids, like a path parameter: the body names a real version.
+    AcceptanceCreate: lambda _: {
+        "version_id": "{version_id}",
+        "accepted": True,
+        "channel": "app",
+        "client_time": "2026-11-29T17:00:00+08:00",
+        "ip": "203.0.113.7",
+        "user_agent": "Matrix/1.0",
+    },
 }
 
 # What another app's key gets for a path naming the target's resource: the resource does not exist for it.
@@ -348,6 +375,14 @@ def _fill(path: str, ids: dict[str, str]) -> str:
     return path.format(**{name: ids.get(name, str(uuid.uuid4())) for name in names})
 
 
+def _fill_body(body: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
+    """Replace "{name}" values with the world's ids (bodies that refer to a resource, like acceptances)."""
+    return {
+        key: ids[value[1:-1]] if isinstance(value, str) and value[1:-1] in ids and value.startswith("{") else value
+        for key, value in body.items()
+    }
+
+
 def test_every_v1_route_is_guarded_or_declared_public() -> None:
     found = _collected()
     assert found, "no /v1 routes found: the matrix would test nothing"
@@ -394,7 +429,7 @@ def test_authorization(
     if endpoint.body is not None:
         model = _body_model(endpoint.body)
         assert model in BODIES, f"add a minimal valid {model.__name__} to BODIES"
-        body = BODIES[model](roles or [Role.ADMIN])
+        body = _fill_body(BODIES[model](roles or [Role.ADMIN]), world.ids)
         TypeAdapter(endpoint.body).validate_python(body)
     before = _snapshot(connection)
 

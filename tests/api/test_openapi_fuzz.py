@@ -28,11 +28,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from tests.factories.agreements import publish
 from tests.factories.apps import make_app, make_staff
 
-from appcomply import accounts
+from appcomply import accounts, notices
 from appcomply.accounts import service as accounts_service
+from appcomply.agreements import DocumentKind
 from appcomply.apps import FeatureCreate, LicenceCreate, LicenceKind, ServiceKind, service
 from appcomply.audit.models import AuditEntry
 from appcomply.bootstrap import Services
@@ -74,7 +76,7 @@ class World:
 
 
 @pytest.fixture
-def world(ctx: Ctx, session: Session, services: Services) -> World:
+def world(ctx: Ctx, session: Session, services: Services, session_factory: sessionmaker[Session]) -> World:
     app = make_app(
         ctx,
         features=[FeatureCreate(name="评论", service_kind=ServiceKind.TEXT, public_opinion=True)],
@@ -91,7 +93,14 @@ def world(ctx: Ctx, session: Session, services: Services) -> World:
         as_app, user.id, PhoneStart(method="phone", phone="13800138000"), env=services.identity, client_ip=None
     )
     term = accounts_service.add_nickname_term(ctx, app.id, term="模糊品牌", category="app_brand")
+    # A document in force, so acceptances and the pending check reach their success paths.
+    publish(ctx, app.id, DocumentKind.USER_AGREEMENT, "第一条 模糊测试协议。\n")
+    notice = notices.enqueue(
+        ctx, app_id=app.id, user_id=user.id, channel=notices.Channel.INBOX, subject="模糊通知", body="b"
+    )
     session.flush()
+    env = services.notices
+    notices.deliver_due(session_factory, clock=ctx.clock, senders=env.senders, keyring=env.keyring, worker="fuzz")
     ids = {
         "app_id": str(app.id),
         "feature_id": str(service.list_features(ctx, app.id)[0].id),
@@ -101,6 +110,7 @@ def world(ctx: Ctx, session: Session, services: Services) -> World:
         "user_id": str(user.id),
         "verification_id": str(started.verification.id),
         "term_id": str(term.id),
+        "notice_id": str(notice.id),
     }
     return World(token=token, ids=ids)
 

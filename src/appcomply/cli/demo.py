@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from typing import Any
 
-from appcomply import apps
+from appcomply import agreements, apps
 from appcomply.apps import FeatureCreate, LicenceCreate, LicenceKind, ServiceKind
 from appcomply.apps.rules import new_password
 from appcomply.kernel.actor import Role
@@ -37,6 +38,28 @@ def _demo_app() -> apps.AppCreate:
     )
 
 
+# Published at once (first versions are not changes, so no notice period applies); plainly marked as demo text.
+DEMO_DOCUMENTS = (
+    (agreements.DocumentKind.MANAGEMENT_RULES, "demo_management_rules.md"),
+    (agreements.DocumentKind.USER_AGREEMENT, "demo_user_agreement.md"),
+    (agreements.DocumentKind.PRIVACY_POLICY, "demo_privacy_policy.md"),
+)
+
+
+def _seed_documents(ctx: Ctx, app: apps.App) -> None:
+    """Publish the demo documents the app does not have yet."""
+    published = {view.document.kind for view in agreements.list_documents(ctx, app.id)}
+    for kind, name in DEMO_DOCUMENTS:
+        if kind.value in published:
+            continue
+        body = (resources.files("appcomply.agreements") / "data" / name).read_text(encoding="utf-8")
+        data = agreements.DraftForm(body=body, effective_at=ctx.clock.now(), change_summary="首个版本（演示）")
+        version = agreements.create_draft(
+            ctx, app.id, kind=kind, slug="", language=agreements.Language.ZH_CN, data=data
+        )
+        agreements.schedule_version(ctx, version.id)
+
+
 def seed_demo(ctx: Ctx) -> dict[str, Any]:
     """Create what is missing of the demo; leave what exists untouched (idempotent)."""
     app = apps.find_app_by_slug(ctx, DEMO_SLUG)
@@ -47,4 +70,5 @@ def seed_demo(ctx: Ctx) -> dict[str, Any]:
     if apps.find_staff(ctx, "admin") is None:
         password = new_password(username="admin")
         apps.create_staff(ctx, username="admin", display_name="Administrator", password=password, roles=[Role.ADMIN])
+    _seed_documents(ctx, app)
     return {"app": app.slug, "app_id": str(app.id), "app_created": created, "admin_password": password}

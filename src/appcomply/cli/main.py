@@ -17,6 +17,7 @@ from appcomply.identity.cli import rotate as rotate_keys
 from appcomply.identity.cli import sms_cli
 from appcomply.kernel.errors import DomainError
 from appcomply.kernel.runner import emit
+from appcomply.notices.cli import worker as notices_worker
 from appcomply.settings import Settings, describe
 from appcomply.vault.cli import keys_cli
 
@@ -35,6 +36,8 @@ app.add_typer(sms_cli, name="sms")
 # `keys generate` belongs to the vault; rotating re-encrypts the identity module's columns, so the command lives
 # there and joins the same group here.
 keys_cli.command("rotate")(rotate_keys)
+# The outbox worker is a top-level command (`appcomply worker`): operators run it beside `serve`.
+app.command("worker")(notices_worker)
 
 
 @app.callback()

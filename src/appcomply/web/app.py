@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
 
 from fastapi import FastAPI
@@ -11,12 +13,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appcomply import __version__
 from appcomply.accounts import api as accounts_api
+from appcomply.agreements import admin as agreements_admin
+from appcomply.agreements import api as agreements_api
 from appcomply.apps import admin as apps_admin
 from appcomply.apps import api as apps_api
 from appcomply.bootstrap import Services, build_services
 from appcomply.identity import admin as identity_admin
 from appcomply.identity import api as identity_api
 from appcomply.kernel.errors import DomainError
+from appcomply.notices import OutboxDrainer
+from appcomply.notices import admin as notices_admin
+from appcomply.notices import api as notices_api
 from appcomply.settings import Settings
 from appcomply.web import health, problems
 from appcomply.web.middleware import EdgeMiddleware, Metrics
@@ -37,6 +44,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     if services is None:
         services = build_services(settings or Settings())
     app = FastAPI(
+        lifespan=_notices_drain(services),
         title="appcomply",
         version=__version__,
         description=DESCRIPTION,
@@ -44,6 +52,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             {"name": "apps", "description": "Tenants, features, licences, API keys, staff tokens"},
             {"name": "accounts", "description": "An app's end users: public profile and status"},
             {"name": "identity", "description": "Real-identity verification (Art 6), gating, the identity vault"},
+            {"name": "agreements", "description": "Published rules and agreements, acceptances (Art 16, PIPL 14/17)"},
+            {"name": "notices", "description": "A user's in-app inbox of notices (changes, decisions)"},
             {"name": "health", "description": "Liveness, readiness and metrics"},
         ],
     )
@@ -59,10 +69,39 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(apps_api.router)
     app.include_router(accounts_api.router)
     app.include_router(identity_api.router)
+    app.include_router(notices_api.router)
+    app.include_router(agreements_api.router)
     app.include_router(apps_admin.router)
     app.include_router(identity_admin.router)
+    app.include_router(notices_admin.router)
+    app.include_router(agreements_admin.router)
+    app.include_router(agreements_admin.public_router)
 
     static = resources.files("appcomply.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.add_middleware(EdgeMiddleware, max_body=services.settings.web.max_body_bytes, metrics=metrics)
     return app
+
+
+def _notices_drain(services: Services) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The single-process default: the server delivers the notices outbox itself while it runs (settings)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        settings = services.settings
+        drainer = None
+        if settings.notices.drains_in_process(settings.database.url):
+            drainer = OutboxDrainer(
+                services.session_factory,
+                clock=services.clock,
+                env=services.notices,
+                interval=settings.notices.drain_interval_seconds,
+            )
+            drainer.start()
+        try:
+            yield
+        finally:
+            if drainer is not None:
+                drainer.stop()
+
+    return lifespan

@@ -24,7 +24,13 @@ from starlette.responses import Response
 LOCALES: Final = ("zh_CN", "en")
 DEFAULT_LOCALE: Final = "zh_CN"
 LOCALE_COOKIE: Final = "appcomply_lang"
-TEMPLATE_PACKAGES: Final = ("appcomply.web", "appcomply.apps", "appcomply.identity")
+TEMPLATE_PACKAGES: Final = (
+    "appcomply.web",
+    "appcomply.apps",
+    "appcomply.identity",
+    "appcomply.agreements",
+    "appcomply.notices",
+)
 # Staff read times in Beijing time. China keeps no daylight saving, so a fixed offset is exact and needs no tzdata.
 DISPLAY_TZ: Final = dt.timezone(dt.timedelta(hours=8), "UTC+8")
 

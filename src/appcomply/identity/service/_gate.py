@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy import select
 
-from appcomply import accounts, audit
+from appcomply import accounts, agreements, audit
 from appcomply.identity import rules
 from appcomply.identity.events import IdentityEvent
 from appcomply.identity.models import IdentityPolicy, Verification
@@ -55,10 +55,14 @@ def get_permissions(ctx: Ctx, user_id: uuid.UUID) -> PermissionsRead:
     user = accounts.get_user(ctx, user_id)
     methods = verified_methods(ctx, user.id)
     policy = get_policy(ctx, user.app_id)
+    # Service also waits on the app's required agreements (Art 16): checked only after identity's own reasons, so
+    # an unverified user is told to verify first (identity.unverified wins over agreements.pending).
+    pending = bool(agreements.pending_kinds(ctx, user))
     decisions = [
-        (rules.decide(action, requirement, verified=methods, account_status=user.status), requirement)
+        (_gate_on_agreements(rules.decide(action, requirement, verified=methods, account_status=user.status), pending),
+         requirement)
         for action, requirement in policy.items()
-    ]
+    ]  # fmt: skip
     return PermissionsRead(
         user_id=user.id,
         verified_methods=sorted(methods),
@@ -66,3 +70,10 @@ def get_permissions(ctx: Ctx, user_id: uuid.UUID) -> PermissionsRead:
             PermissionRead(action=d.action, allowed=d.allowed, reason=d.reason, requirement=req) for d, req in decisions
         ],
     )
+
+
+def _gate_on_agreements(decision: rules.Decision, pending: bool) -> rules.Decision:
+    """Deny everything but browsing while a required acceptance is missing (reason agreements.pending)."""
+    if not decision.allowed or not pending or decision.action is rules.Action.BROWSE:
+        return decision
+    return rules.Decision(decision.action, allowed=False, reason="agreements.pending")

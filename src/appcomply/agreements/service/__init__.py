@@ -1,0 +1,47 @@
+"""Agreements use cases: documents and versions (drafting, scheduling, reading), acceptances and what is pending."""
+
+from appcomply.agreements.service._acceptances import (
+    accept_version,
+    acceptance_counts,
+    list_pending,
+    pending_kinds,
+)
+from appcomply.agreements.service._documents import (
+    DocumentView,
+    Policy,
+    create_draft,
+    edit_draft,
+    find_document,
+    get_document_of,
+    get_policy,
+    get_version,
+    list_documents,
+    notice_counts,
+    public_path,
+    schedule_version,
+    set_policy,
+)
+from appcomply.agreements.service._read import document_read, documents_read, version_read
+
+__all__ = [
+    "DocumentView",
+    "Policy",
+    "accept_version",
+    "acceptance_counts",
+    "create_draft",
+    "document_read",
+    "documents_read",
+    "edit_draft",
+    "find_document",
+    "get_document_of",
+    "get_policy",
+    "get_version",
+    "list_documents",
+    "list_pending",
+    "notice_counts",
+    "pending_kinds",
+    "public_path",
+    "schedule_version",
+    "set_policy",
+    "version_read",
+]

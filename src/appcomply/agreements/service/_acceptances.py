@@ -1,0 +1,117 @@
+"""Acceptances: a user's affirmative acceptance of a version, and what the user must still accept."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+
+from sqlalchemy import func, select
+
+from appcomply import accounts, audit, vault
+from appcomply.agreements import errors, rules
+from appcomply.agreements.events import AgreementsEvent
+from appcomply.agreements.models import Acceptance, Version
+from appcomply.agreements.schemas import AcceptanceCreate, PendingItem, PendingRead
+from appcomply.agreements.service._documents import (
+    DocumentView,
+    facts,
+    get_document_of,
+    get_policy,
+    get_version,
+    list_documents,
+)
+from appcomply.kernel.context import Ctx
+
+
+def accept_version(ctx: Ctx, user_id: uuid.UUID, data: AcceptanceCreate, *, index_key: bytes) -> Acceptance:
+    """Record that the user affirmatively accepted one version, keeping the text's hash.
+
+    Refused with nothing written: NotAffirmative, ChannelRequired, UserNotFound (a user of another app),
+    VersionNotFound, VersionNotPublished (a draft), VersionSuperseded. Emits agreements.acceptance.recorded.
+    The IP is kept only as a keyed index and a masked form (it is personal information).
+    """
+    if not data.accepted:
+        raise errors.NotAffirmative("record an acceptance only when the user accepted; silence is not consent")
+    if data.channel is None:
+        raise errors.ChannelRequired("say where the user accepted: channel is required")
+    user = accounts.get_user(ctx, user_id)
+    version = get_version(ctx, data.version_id)
+    if version.app_id != user.app_id:
+        raise errors.VersionNotFound("no such document version", version_id=str(data.version_id))
+    state = {v.id: s for v, s in get_document_of(ctx, version).versions}[version.id]
+    if state is rules.VersionState.DRAFT:
+        raise errors.VersionNotPublished("this version is a draft", version_id=str(version.id))
+    if state is rules.VersionState.SUPERSEDED:
+        raise errors.VersionSuperseded("a newer version is in force", version_id=str(version.id))
+    row = Acceptance(
+        app_id=user.app_id,
+        user_id=user.id,
+        document_id=version.document_id,
+        version_id=version.id,
+        version_number=version.number,
+        text_sha256=version.text_sha256,
+        channel=data.channel.value,
+        client_time=data.client_time,
+        ip_index=vault.blind_index(index_key, data.ip, kind=vault.PiKind.PHONE, context=f"ip:{user.app_id}"),
+        ip_masked=rules.mask_ip(data.ip),
+        user_agent=rules.truncate_user_agent(data.user_agent),
+        accepted_at=ctx.clock.now(),
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    audit.record(
+        ctx, AgreementsEvent.ACCEPTANCE_RECORDED, subject=audit.Subject("end_user", str(user.id)), app_id=user.app_id,
+        data={"version_id": str(version.id), "number": version.number, "text_sha256": version.text_sha256,
+              "channel": row.channel},
+    )  # fmt: skip
+    return row
+
+
+def _pending(ctx: Ctx, user: accounts.EndUser) -> list[tuple[rules.DocumentKind, DocumentView, Version]]:
+    """Per required kind still to accept, the version to show (the Chinese one first). Three queries."""
+    required = get_policy(ctx, user.app_id).required_kinds
+    if not required:
+        return []
+    views = [v for v in list_documents(ctx, user.app_id, kinds=required) if v.document.slug == ""]
+    stmt = select(Acceptance.document_id, Acceptance.version_number).where(Acceptance.user_id == user.id)
+    accepted: dict[uuid.UUID, set[int]] = defaultdict(set)
+    for document_id, number in ctx.session.execute(stmt):
+        accepted[document_id].add(number)
+    out = []
+    for kind in required:
+        candidates = [v for v in views if v.document.kind == kind.value and v.in_force is not None]
+        if candidates and not any(_satisfied(ctx, v, accepted[v.document.id]) for v in candidates):
+            first = min(candidates, key=lambda v: v.document.language != rules.Language.ZH_CN.value)
+            assert first.in_force is not None  # noqa: S101 - filtered above
+            out.append((kind, first, first.in_force))
+    return out
+
+
+def _satisfied(ctx: Ctx, view: DocumentView, accepted: set[int]) -> bool:
+    return rules.is_satisfied(rules.required_number([facts(v) for v, _ in view.versions], ctx.clock.now()), accepted)
+
+
+def pending_kinds(ctx: Ctx, user: accounts.EndUser) -> list[rules.DocumentKind]:
+    """The required kinds whose version in force the user has not (re-)accepted: service is gated on these."""
+    return [kind for kind, _, _ in _pending(ctx, user)]
+
+
+def list_pending(ctx: Ctx, user_id: uuid.UUID) -> PendingRead:
+    """What the user must accept now, with the version to show for each kind."""
+    user = accounts.get_user(ctx, user_id)
+    items = [
+        PendingItem(
+            kind=kind, version_id=v.id, version=v.number, language=rules.Language(view.document.language),
+            material=v.material, text_sha256=v.text_sha256,
+        )
+        for kind, view, v in _pending(ctx, user)
+    ]  # fmt: skip
+    return PendingRead(user_id=user.id, pending=items)
+
+
+def acceptance_counts(ctx: Ctx, app_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """Acceptances per version of the app, in one query."""
+    stmt = (
+        select(Acceptance.version_id, func.count()).where(Acceptance.app_id == app_id).group_by(Acceptance.version_id)
+    )
+    return {row[0]: row[1] for row in ctx.session.execute(stmt)}

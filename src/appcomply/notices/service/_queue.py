@@ -1,0 +1,69 @@
+"""The outbox as staff see it: an app's notices by status, one notice, and re-queueing a dead one."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from appcomply import audit
+from appcomply.kernel.actor import ActorKind
+from appcomply.kernel.context import Ctx
+from appcomply.notices import rules
+from appcomply.notices.errors import NoticeNotFound
+from appcomply.notices.events import NoticesEvent
+from appcomply.notices.models import Notice
+from appcomply.notices.rules import NoticeStatus
+
+
+def get_notice(ctx: Ctx, notice_id: uuid.UUID) -> Notice:
+    """The notice, if the caller may see it: an app key sees only its own app's (NoticeNotFound otherwise)."""
+    notice = ctx.session.get(Notice, notice_id)
+    if notice is None or (ctx.actor.kind is ActorKind.APP and notice.app_id != ctx.actor.app_id):
+        raise NoticeNotFound("no such notice", notice_id=str(notice_id))
+    return notice
+
+
+def list_queue(
+    ctx: Ctx,
+    app_id: uuid.UUID,
+    *,
+    status: NoticeStatus | None = None,
+    limit: int = 50,
+    before: uuid.UUID | None = None,
+) -> list[Notice]:
+    """The app's notices newest first, optionally of one status (keyset: ids older than `before`)."""
+    stmt = select(Notice).where(Notice.app_id == app_id).order_by(Notice.id.desc()).limit(limit)
+    if status is not None:
+        stmt = stmt.where(Notice.status == status.value)
+    if before is not None:
+        stmt = stmt.where(Notice.id < before)
+    return list(ctx.session.scalars(stmt))
+
+
+def count_by_status(ctx: Ctx, app_id: uuid.UUID) -> dict[NoticeStatus, int]:
+    """How many of the app's notices are in each state (one grouped query)."""
+    stmt = select(Notice.status, func.count()).where(Notice.app_id == app_id).group_by(Notice.status)
+    found = {NoticeStatus(status): count for status, count in ctx.session.execute(stmt)}
+    return {status: found.get(status, 0) for status in NoticeStatus}
+
+
+def requeue_dead(ctx: Ctx, notice_id: uuid.UUID) -> Notice:
+    """Give a dead notice a fresh set of attempts, due now. Emits notices.notice.requeued.
+
+    NoticeNotDead for any other state: a sent notice is final, and a queued one is already on its way. The last
+    error stays on the row until the next attempt replaces it.
+    """
+    notice = get_notice(ctx, notice_id)
+    rules.ensure_requeueable(notice.status)
+    previous = notice.attempts
+    now = ctx.clock.now()
+    notice.status, notice.attempts, notice.not_before, notice.updated_at = NoticeStatus.QUEUED.value, 0, now, now
+    audit.record(
+        ctx,
+        NoticesEvent.REQUEUED,
+        subject=audit.Subject("notice", str(notice.id)),
+        app_id=notice.app_id,
+        data={"previous_attempts": previous, "last_error": notice.last_error},
+    )
+    return notice
