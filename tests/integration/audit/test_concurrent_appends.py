@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import enum
 import threading
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 from appcomply import audit
 from appcomply.audit.models import AuditEntry, AuditHead
-from appcomply.db.migrate import upgrade
-from appcomply.db.session import make_engine, make_session_factory, transaction
+from appcomply.db.session import make_session_factory, transaction
 from appcomply.kernel.actor import system_actor
 from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
 from tests.conftest import NOW
+from tests.integration._throwaway import throwaway_engine
 
 THREADS = 6
 COMMITTED = 20  # per thread
@@ -41,28 +40,10 @@ class _Abort(Exception):
 def chain_engine(
     request: pytest.FixtureRequest, engine: Engine, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
-    if request.param == "sqlite-file":
-        throwaway = make_engine(f"sqlite:///{tmp_path_factory.mktemp('chain') / 'chain.db'}")
-        upgrade(throwaway)
+    with throwaway_engine(
+        request.param, engine, tmp_path_factory, label="audit_concurrency", pool_size=THREADS
+    ) as throwaway:
         yield throwaway
-        throwaway.dispose()
-        return
-    if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL run only (set APPCOMPLY_TEST_DATABASE_URL to a PostgreSQL database)")
-    # A name of its own, so two runs on one server (developers, CI jobs) never drop each other's database.
-    name = f"test_audit_concurrency_{uuid.uuid4().hex[:12]}"
-    server = engine.execution_options(isolation_level="AUTOCOMMIT")  # CREATE/DROP DATABASE refuse transactions
-    with server.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    url = engine.url.set(database=name).render_as_string(hide_password=False)
-    throwaway = make_engine(url, pool_size=THREADS)
-    try:
-        upgrade(throwaway)
-        yield throwaway
-    finally:
-        throwaway.dispose()
-        with server.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 def _appender(engine: Engine, thread: int, start: threading.Barrier, failures: list[BaseException]) -> None:

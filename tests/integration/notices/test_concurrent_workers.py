@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import collections
 import threading
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 
 from appcomply import notices, vault
 from appcomply.audit.models import AuditEntry
-from appcomply.db.migrate import upgrade
-from appcomply.db.session import make_engine, make_session_factory, unit_of_work
+from appcomply.db.session import make_session_factory, unit_of_work
 from appcomply.identity.providers import RecordingSmsSender
 from appcomply.kernel.actor import system_actor
 from appcomply.kernel.clock import FixedClock
@@ -28,6 +26,7 @@ from appcomply.notices.ports import EmailReceipt
 from appcomply.settings import Settings
 from tests.conftest import NOW
 from tests.factories.apps import make_app
+from tests.integration._throwaway import throwaway_engine
 
 WORKERS = 4
 NOTICES = 400
@@ -50,26 +49,10 @@ class CountingEmail:
 def outbox_engine(
     request: pytest.FixtureRequest, engine: Engine, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
-    if request.param == "sqlite-file":
-        throwaway = make_engine(f"sqlite:///{tmp_path_factory.mktemp('outbox') / 'outbox.db'}")
-        upgrade(throwaway)
+    with throwaway_engine(
+        request.param, engine, tmp_path_factory, label="notices_workers", pool_size=WORKERS
+    ) as throwaway:
         yield throwaway
-        throwaway.dispose()
-        return
-    if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL run only (set APPCOMPLY_TEST_DATABASE_URL to a PostgreSQL database)")
-    name = f"test_notices_workers_{uuid.uuid4().hex[:12]}"
-    server = engine.execution_options(isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    throwaway = make_engine(engine.url.set(database=name).render_as_string(hide_password=False), pool_size=WORKERS)
-    try:
-        upgrade(throwaway)
-        yield throwaway
-    finally:
-        throwaway.dispose()
-        with server.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 def test_concurrent_workers_deliver_each_notice_exactly_once(outbox_engine: Engine) -> None:
