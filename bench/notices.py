@@ -2,8 +2,9 @@
 
 The reference is the bare claim loop measured in the same run on the same database: a transaction that takes a
 batch with SELECT … FOR UPDATE SKIP LOCKED (plain SELECT on SQLite) and UPDATEs it, with no delivery, vault or
-audit. The ratio says what delivery costs on top of claiming (e-mail through the local outbox: the recipient is
-opened from the vault, the message kept in memory, the row updated, one audit entry per notice).
+audit. The ratio says what delivery costs on top of claiming: a step is two transactions (the claim, then the
+outcomes with one audit entry per app), and between them the recipient is opened from the vault and the message
+kept in memory by the local outbox.
 
     .venv/bin/python -m bench.notices
     .venv/bin/python -m bench.notices --notices 5000 --batch 100
@@ -16,13 +17,13 @@ import argparse
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
-from tests.factories.apps import make_app
 
-from appcomply import notices
+from appcomply import apps, notices
 from appcomply.bootstrap import Services, build_services
 from appcomply.db.migrate import upgrade
 from appcomply.db.session import transaction, unit_of_work
@@ -47,7 +48,10 @@ def _services(url: str | None, tmp: Path) -> Services:
 def _seed(services: Services, count: int) -> None:
     factory, clock = services.session_factory, services.clock
     with unit_of_work(factory, clock=clock, actor=system_actor("bench"), request_id="bench") as ctx:
-        app = make_app(ctx)
+        app = apps.create_app(
+            ctx, apps.AppCreate(slug=f"bench-{uuid.uuid4().hex[:8]}", name="基准", entity_name="基准测试公司",
+                                entity_uscc="91110108MA01DFM005"),
+        )  # fmt: skip
         for i in range(count):
             notices.enqueue(
                 ctx, app_id=app.id, user_id=None, channel=Channel.EMAIL, subject="协议变更", body=f"第 {i} 号通知",

@@ -208,7 +208,7 @@ def _editor(
         "preview": render_markdown(body), "clauses": rules.parse_clauses(body),
         "against": against,
         "diff": Markup(rules.diff_html(against.body, body)) if against else None,  # noqa: S704 - escaped
-        "notices": service.notice_counts(version) if version.published_at else None,
+        "notices": service.notice_counts(ctx, version) if version.published_at else None,
         "editable": rules.is_editable(state) and auth.actor.has_any_role(frozenset({Role.COMPLIANCE})),
         "local": _local, "kind_path": rules.kind_path(rules.DocumentKind(view.document.kind), view.document.slug),
         "effective_value": version.effective_at.astimezone(DISPLAY_TZ).strftime("%Y-%m-%dT%H:%M")

@@ -8,7 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from appcomply.agreements import service
-from appcomply.agreements.schemas import AcceptanceCreate, AcceptanceRead, DocumentsRead, PendingRead
+from appcomply.agreements.schemas import (
+    AcceptanceCreate,
+    AcceptanceRead,
+    DocumentsRead,
+    NoticeCountsRead,
+    PendingRead,
+)
 from appcomply.kernel.context import Ctx
 from appcomply.web.deps import ServicesDep
 from appcomply.web.openapi import problem_responses
@@ -55,3 +61,15 @@ def accept_version(ctx: AppCtx, services: ServicesDep, user_id: uuid.UUID, body:
 def list_pending(ctx: ReaderCtx, user_id: uuid.UUID) -> PendingRead:
     """Every required kind whose version in force the user has not accepted, including after a material change."""
     return service.list_pending(ctx, user_id)
+
+
+@router.get(
+    "/document-versions/{version_id}/notices",
+    response_model=NoticeCountsRead,
+    summary="The change notices of a document version and when they went out",
+    responses=problem_responses(404, 422),
+)
+def read_notice_counts(ctx: ReaderCtx, version_id: uuid.UUID) -> NoticeCountsRead:
+    """How many change notices scheduling the version queued, how many are sent, pending or dead, and the times
+    the first and the last went out. An app key reads only its own app's versions."""
+    return service.notice_counts(ctx, service.get_version(ctx, version_id))

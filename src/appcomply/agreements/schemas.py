@@ -106,6 +106,18 @@ class DocumentsRead(BaseModel):
     documents: list[DocumentRead]
 
 
+class NoticeCountsRead(BaseModel):
+    """The change notices a version caused (an inbox notice per registered user) and when they went out."""
+
+    version_id: uuid.UUID
+    queued: int = Field(description="Notices written when the version was scheduled (0 for a minor change).")
+    pending: int = Field(description="Not delivered yet: waiting, being sent or retrying.")
+    sent: int = Field(description="Delivered to the users' inboxes.")
+    dead: int = Field(description="Given up after the last attempt; staff may re-queue them.")
+    first_sent_at: dt.datetime | None = Field(description="When the first notice went out; null before any did.")
+    last_sent_at: dt.datetime | None = Field(description="When the latest notice went out.")
+
+
 class DraftForm(BaseModel):
     """A draft's text and facts, as the console editor posts them."""
 

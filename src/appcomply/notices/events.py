@@ -8,8 +8,8 @@ import enum
 class NoticesEvent(enum.StrEnum):
     QUEUED = "notices.notice.queued"
     BATCH_QUEUED = "notices.batch.queued"
-    SENT = "notices.notice.sent"
-    RETRIED = "notices.notice.retried"
-    DEAD = "notices.notice.dead"
+    # One entry per app per worker step, listing the notices sent, retrying and dead (not one per notice: the
+    # audit head row is locked until commit, and an entry per notice made it the workers' serialisation point).
+    BATCH_DELIVERED = "notices.batch.delivered"
     READ = "notices.notice.read"
     REQUEUED = "notices.notice.requeued"

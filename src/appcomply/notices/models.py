@@ -26,6 +26,8 @@ class Notice(Base):
         # The inbox: a user's notices newest first (ids are UUIDv7, so id order is creation order).
         Index("ix_notices_user_id_id", "user_id", "id"),
         Index("ix_notices_app_id_status_id", "app_id", "status", "id"),
+        # What a change (a document version, a decision) notified: its delivery summary.
+        Index("ix_notices_app_id_reason", "app_id", "reason_kind", "reason_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -25,16 +25,21 @@ class Channel(enum.StrEnum):
 class NoticeStatus(enum.StrEnum):
     QUEUED = "queued"  # waiting for its first attempt
     RETRYING = "retrying"  # an attempt failed; due again at not_before
+    SENDING = "sending"  # claimed by a worker until not_before (its lease); due again if the worker is lost
     SENT = "sent"  # handed to the gateway, or placed in the in-app inbox
     DEAD = "dead"  # out of attempts, or refused for good; an admin may re-queue it
 
 
 DUE_STATUSES: Final = (NoticeStatus.QUEUED, NoticeStatus.RETRYING)
+# A claim whose lease ran out is due again as well: its worker crashed or hung (at-least-once).
+CLAIMABLE_STATUSES: Final = (*DUE_STATUSES, NoticeStatus.SENDING)
 MAX_BACKOFF: Final = dt.timedelta(days=1)
 # Answers that no retry can change: the next attempt would be refused the same way.
 PERMANENT_ERRORS: Final = frozenset(
     {"sms.invalid_number", "sms.recipient_blocked", "email.recipient_refused", "notices.recipient_missing"}
 )
+# Recorded for a claimed notice whose worker was lost (lease ran out) when it had no attempts left.
+WORKER_LOST: Final = "notices.worker_lost"
 
 SUBJECT_MAX: Final = 200
 BODY_MAX: Final = 20_000

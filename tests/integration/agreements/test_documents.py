@@ -6,13 +6,14 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from appcomply import accounts, agreements, notices
+from appcomply import accounts, agreements, audit, notices
 from appcomply.agreements import errors, service
 from appcomply.agreements.models import Version
 from appcomply.apps.models import App
 from appcomply.audit.models import AuditEntry
+from appcomply.bootstrap import Services
 from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
 from tests.factories.agreements import publish
@@ -89,7 +90,44 @@ def test_a_material_change_scheduled_ahead_queues_an_inbox_notice_for_every_user
     queued = notices.list_queue(ctx, app.id, status=notices.NoticeStatus.QUEUED)
     assert {n.user_id for n in queued} == {user.id, other.id}
     assert all("用户服务协议" in n.subject and n.channel == "inbox" for n in queued)
-    assert service.notice_counts(version)["queued"] == 2
+    counts = service.notice_counts(ctx, version)
+    assert (counts.queued, counts.pending, counts.sent, counts.dead, counts.first_sent_at) == (2, 2, 0, 0, None)
+
+
+def test_the_version_record_shows_when_its_change_notices_went_out(
+    ctx: Ctx,
+    app: App,
+    app_ctx: Ctx,
+    user: accounts.EndUser,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+    services: Services,
+) -> None:
+    accounts.register_user(app_ctx, accounts.UserCreate(external_ref="u-2", nickname="小红"))
+    publish(ctx, app.id, AGREEMENT)
+    version = publish(ctx, app.id, AGREEMENT, "第一条 新。\n", material=True, effective_at=clock.now() + 7 * DAY)
+    other_reason = publish(ctx, app.id, agreements.DocumentKind.PRIVACY_POLICY, "第一条 隐私。\n")
+    notices.enqueue(  # the same app's notice for another reason is not this version's
+        ctx, app_id=app.id, user_id=user.id, channel=notices.Channel.INBOX, subject="s", body="b",
+        reason=audit.Subject("agreement_version", str(other_reason.id)),
+    )  # fmt: skip
+    session.flush()
+    env = services.notices
+
+    def deliver(batch: int) -> None:
+        notices.deliver_due(
+            session_factory, clock=clock, senders=env.senders, keyring=env.keyring, batch=batch, worker="t"
+        )
+
+    deliver(1)  # the first of the two
+    first = clock.now()
+    clock.advance(dt.timedelta(minutes=5))
+    deliver(10)  # the second, and the other reason's
+
+    counts = service.notice_counts(ctx, version)
+    assert (counts.queued, counts.pending, counts.sent, counts.dead) == (2, 0, 2, 0)
+    assert (counts.first_sent_at, counts.last_sent_at) == (first, clock.now())
 
 
 def test_a_published_version_cannot_be_edited_or_published_again(ctx: Ctx, app: App) -> None:

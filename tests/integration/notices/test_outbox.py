@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from appcomply import audit, notices, vault
@@ -37,9 +37,23 @@ class FailingEmail:
         raise EmailUnavailable("down", provider="fake", reason="test")
 
 
+BATCH = "notices.batch.delivered"
+
+
 def _events(session: Session, notice_id: uuid.UUID) -> list[str]:
-    stmt = select(AuditEntry.event).where(AuditEntry.subject_id == str(notice_id)).order_by(AuditEntry.seq)
-    return list(session.scalars(stmt))
+    """The notice's audit trail: its own entries, and `…batch.delivered:<outcome>` for each step that tried it."""
+    stmt = (
+        select(AuditEntry.event, AuditEntry.data)
+        .where(or_(AuditEntry.subject_id == str(notice_id), AuditEntry.event == BATCH))
+        .order_by(AuditEntry.seq)
+    )
+    trail = []
+    for name, data in session.execute(stmt):
+        if name != BATCH:
+            trail.append(name)
+        else:
+            trail += [f"{BATCH}:{k}" for k in ("sent", "retrying", "dead") if str(notice_id) in data[k]]
+    return trail
 
 
 def _deliver(
@@ -154,7 +168,11 @@ def test_each_channel_is_delivered_and_marked_sent(
     for notice in (inbox, sms, mail):
         session.refresh(notice)
         assert (notice.status, notice.attempts, notice.sent_at) == ("sent", 1, clock.now())
-        assert _events(session, notice.id) == ["notices.notice.queued", "notices.notice.sent"]
+        assert _events(session, notice.id) == ["notices.notice.queued", f"{BATCH}:sent"]
+    [(data, app_id)] = session.execute(select(AuditEntry.data, AuditEntry.app_id).where(AuditEntry.event == BATCH))
+    assert app_id == tenant.app.id, "one entry for the whole step, in the app's trail"
+    assert (data["counts"], data["worker"]) == ({"sent": 3, "retrying": 0, "dead": 0}, "test")
+    assert sorted(data["sent"]) == sorted(str(n.id) for n in (inbox, sms, mail))
     assert [(m.to, m.subject, m.request_ref) for m in outbox.sent] == [("r@example.com", "规则更新", str(mail.id))]
     assert isinstance(senders.sms, RecordingSmsSender)
     assert [(m.phone_e164, m.params["body"]) for m in senders.sms.sent] == [("+8613900139000", "社区公约已更新。")]
@@ -188,11 +206,9 @@ def test_a_failing_channel_backs_off_then_dies_and_an_admin_can_requeue_it(
     assert _deliver(session_factory, clock, keyring, senders).dead == 1
     session.refresh(notice)
     assert (notice.status, notice.attempts, down.calls) == ("dead", 3, 3)
-    assert _events(session, notice.id)[1:] == [
-        "notices.notice.retried",
-        "notices.notice.retried",
-        "notices.notice.dead",
-    ]
+    assert _events(session, notice.id)[1:] == [f"{BATCH}:retrying", f"{BATCH}:retrying", f"{BATCH}:dead"]
+    last = session.scalars(select(AuditEntry.data).where(AuditEntry.event == BATCH).order_by(AuditEntry.seq)).all()
+    assert last[-1]["errors"] == {str(notice.id): "notices.email.unavailable"}
 
     requeued = notices.requeue_dead(ctx, notice.id)
     assert (requeued.status, requeued.attempts, requeued.last_error) == ("queued", 0, "notices.email.unavailable")

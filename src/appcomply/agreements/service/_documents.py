@@ -14,7 +14,7 @@ from appcomply import accounts, apps, audit, notices
 from appcomply.agreements import errors, rules
 from appcomply.agreements.events import AgreementsEvent
 from appcomply.agreements.models import AgreementPolicy, Document, Version
-from appcomply.agreements.schemas import DraftForm
+from appcomply.agreements.schemas import DraftForm, NoticeCountsRead
 from appcomply.kernel.context import Ctx
 from appcomply.kernel.errors import Invalid
 
@@ -337,7 +337,16 @@ def get_document_of(ctx: Ctx, version: Version) -> DocumentView:
     return _view(document, list(ctx.session.scalars(stmt)), ctx.clock.now())
 
 
-def notice_counts(version: Version) -> dict[str, int | None]:
-    """How many change notices this version queued. How many went out, and when, is the outbox's to say: the notices
-    API has no query by reason yet (`sent` stays None until it has one; its tables are not ours to read)."""
-    return {"queued": version.notices_queued, "sent": None}
+def notice_counts(ctx: Ctx, version: Version) -> NoticeCountsRead:
+    """The change notices `version` queued and how far the outbox got with them (asked of the notices module by
+    reason, as its tables are not ours to read): pending, sent, dead, and when the first and the last went out."""
+    summary = notices.delivery_summary(ctx, app_id=version.app_id, reason=_version_ref(version))
+    return NoticeCountsRead(
+        version_id=version.id,
+        queued=version.notices_queued,
+        pending=summary.pending,
+        sent=summary.sent,
+        dead=summary.dead,
+        first_sent_at=summary.first_sent_at,
+        last_sent_at=summary.last_sent_at,
+    )

@@ -15,7 +15,7 @@ __all__ = ["LocalEmailOutbox", "OutboxMessage", "SmtpEmailSender", "build_email_
 
 def build_email_sender(settings: Settings) -> EmailSender:
     if settings.providers.email is EmailProvider.SMTP:
-        return SmtpEmailSender(settings.smtp)
+        return SmtpEmailSender(settings.smtp, ca_file=settings.smtp.ca_file)
     return LocalEmailOutbox()
 
 

@@ -1,5 +1,9 @@
 """E-mail through an SMTP server (smtplib): STARTTLS or implicit TLS, login, one connection per message.
 
+The server's certificate is verified against the system's CAs, or only against `ca_file` when given (a company
+mail relay with a private CA). A certificate that does not verify raises EmailUnavailable with reason
+`tls_certificate`: the message is never handed to a server that could not prove who it is.
+
 A server's permanent refusal of the recipient (5xx on RCPT) is a result (`email.recipient_refused`); any other
 failure to complete the conversation raises EmailUnavailable, and the worker retries the notice later.
 """
@@ -11,6 +15,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
 from appcomply.notices.ports import EmailReceipt, EmailUnavailable
 from appcomply.settings import SmtpSecurity, SmtpSettings
@@ -20,9 +25,11 @@ log = logging.getLogger(__name__)
 
 
 class SmtpEmailSender:
-    def __init__(self, settings: SmtpSettings, *, tls_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, settings: SmtpSettings, *, ca_file: Path | None = None, tls_context: ssl.SSLContext | None = None
+    ) -> None:
         self._settings = settings
-        self._tls = tls_context or ssl.create_default_context()
+        self._tls = tls_context or ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
 
     def send(self, *, to: str, subject: str, body: str, request_ref: str) -> EmailReceipt:
         cfg = self._settings
@@ -45,6 +52,8 @@ class SmtpEmailSender:
             raise self._unavailable("recipient_deferred", request_ref) from None
         except smtplib.SMTPAuthenticationError:
             raise self._unavailable("authentication", request_ref) from None
+        except ssl.SSLCertVerificationError:
+            raise self._unavailable("tls_certificate", request_ref) from None
         except (smtplib.SMTPException, OSError) as exc:
             # Messages of smtplib errors may quote the server's reply, which can echo the address: type name only.
             raise self._unavailable(type(exc).__name__, request_ref) from None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
@@ -46,6 +48,57 @@ def count_by_status(ctx: Ctx, app_id: uuid.UUID) -> dict[NoticeStatus, int]:
     stmt = select(Notice.status, func.count()).where(Notice.app_id == app_id).group_by(Notice.status)
     found = {NoticeStatus(status): count for status, count in ctx.session.execute(stmt)}
     return {status: found.get(status, 0) for status in NoticeStatus}
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySummary:
+    """Where the notices one change caused stand, and when they went out (sent_at of the first and the last)."""
+
+    queued: int = 0  # waiting for a first attempt
+    sending: int = 0  # claimed by a worker right now
+    retrying: int = 0
+    sent: int = 0
+    dead: int = 0
+    first_sent_at: dt.datetime | None = None
+    last_sent_at: dt.datetime | None = None
+
+    @property
+    def total(self) -> int:
+        return self.queued + self.sending + self.retrying + self.sent + self.dead
+
+    @property
+    def pending(self) -> int:
+        """Not out yet, but still on their way (dead ones are not)."""
+        return self.queued + self.sending + self.retrying
+
+
+def delivery_summary(ctx: Ctx, *, app_id: uuid.UUID, reason: audit.Subject) -> DeliverySummary:
+    """How the app's notices caused by `reason` (e.g. a document version) were delivered: one grouped query.
+
+    Other modules ask this instead of reading the outbox's table: counts per state and the first and last time one
+    was sent. Nothing queued for `reason` is a summary of zeros.
+    """
+    stmt = (
+        select(Notice.status, func.count(), func.min(Notice.sent_at), func.max(Notice.sent_at))
+        .where(Notice.app_id == app_id, Notice.reason_kind == reason.kind, Notice.reason_id == reason.id)
+        .group_by(Notice.status)
+    )
+    counts: dict[str, int] = {}
+    first: dt.datetime | None = None
+    last: dt.datetime | None = None
+    for status, count, earliest, latest in ctx.session.execute(stmt):
+        counts[status] = count
+        if status == NoticeStatus.SENT:
+            first, last = earliest, latest
+    return DeliverySummary(
+        queued=counts.get(NoticeStatus.QUEUED, 0),
+        sending=counts.get(NoticeStatus.SENDING, 0),
+        retrying=counts.get(NoticeStatus.RETRYING, 0),
+        sent=counts.get(NoticeStatus.SENT, 0),
+        dead=counts.get(NoticeStatus.DEAD, 0),
+        first_sent_at=first,
+        last_sent_at=last,
+    )
 
 
 def requeue_dead(ctx: Ctx, notice_id: uuid.UUID) -> Notice:
