@@ -5,6 +5,9 @@ from appcomply.accounts.models import EndUser
 from appcomply.accounts.rules import AccountStatus
 from appcomply.accounts.schemas import UserCreate, UserRead
 from appcomply.accounts.service import (
+    change_nickname,
+    erase_user,
+    export_user,
     find_user_by_ref,
     get_user,
     list_users,
@@ -21,6 +24,8 @@ __all__ = [
     "UserNotFound",
     "UserRead",
     "change_nickname",
+    "erase_user",
+    "export_user",
     "find_user_by_ref",
     "get_user",
     "list_users",

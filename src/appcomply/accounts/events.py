@@ -9,5 +9,6 @@ class AccountsEvent(enum.StrEnum):
     USER_REGISTERED = "accounts.user.registered"
     ORGANISATION_RECORDED = "accounts.user.organisation_recorded"
     NICKNAME_CHANGED = "accounts.user.nickname_changed"
+    USER_ERASED = "accounts.user.erased"
     NICKNAME_TERM_ADDED = "accounts.nickname_term.added"
     NICKNAME_TERM_REMOVED = "accounts.nickname_term.removed"

@@ -19,6 +19,7 @@ class AccountStatus(enum.StrEnum):
     ACTIVE = "active"
     RESTRICTED = "restricted"
     CLOSED = "closed"
+    CANCELLED = "cancelled"  # deregistered at the user's request (注销); the profile is anonymised
 
 
 # Invisible characters that Unicode classes as letters, so the category filter below would keep them.

@@ -164,3 +164,38 @@ def record_verified_organisation(ctx: Ctx, user: EndUser, org_name: str) -> None
         app_id=user.app_id,
         data={"org_name": org_name},
     )
+
+
+# --- the data subject (PIPL Arts 45, 47) ----------------------------------------------------------------------------
+
+ERASED_NICKNAME = "已注销用户"
+
+
+def export_user(ctx: Ctx, user_id: uuid.UUID) -> dict[str, object]:
+    """The account as held: nickname, external ref, avatar, status and dates."""
+    user = get_user(ctx, user_id)
+    return {
+        "id": str(user.id), "external_ref": user.external_ref, "nickname": user.nickname,
+        "avatar_url": user.avatar_url, "status": user.status, "verified_org_name": user.verified_org_name,
+        "created_at": user.created_at.isoformat(), "updated_at": user.updated_at.isoformat(),
+    }  # fmt: skip
+
+
+def erase_user(ctx: Ctx, user_id: uuid.UUID, *, cancel: bool = False) -> list[str]:
+    """Anonymise the profile: nickname, external ref (made unique and meaningless) and avatar; with `cancel` the
+    account is deregistered (status cancelled). The row itself stays, so the other modules' pseudonymised evidence
+    keeps its key. Emits accounts.user.erased. Returns what was kept and why."""
+    user = get_user(ctx, user_id)
+    user.nickname, user.external_ref, user.avatar_url = ERASED_NICKNAME, f"erased:{user.id}", None
+    if cancel:
+        user.status = rules.AccountStatus.CANCELLED.value
+    user.updated_at = ctx.clock.now()
+    ctx.session.flush()
+    audit.record(
+        ctx, AccountsEvent.USER_ERASED, subject=_subject(user), app_id=user.app_id,
+        data={"status": user.status, "cancelled": cancel},
+    )  # fmt: skip
+    return [
+        "accounts: the account row under a meaningless reference (status and dates), so the pseudonymised "
+        "evidence below stays attached to one subject"
+    ]

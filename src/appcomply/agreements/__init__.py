@@ -5,15 +5,20 @@ from appcomply.agreements.errors import VersionNotFound
 from appcomply.agreements.rules import Channel, DocumentKind, Language, VersionState, clause_address
 from appcomply.agreements.schemas import AcceptanceCreate, DraftForm
 from appcomply.agreements.service import (
+    PolicyVersionRef,
     accept_version,
     create_draft,
     edit_draft,
+    erase_user,
+    export_user,
     get_policy,
     list_documents,
     list_pending,
     pending_kinds,
+    privacy_policy_in_force,
     schedule_version,
     set_policy,
+    shown_privacy_version,
 )
 
 __all__ = [
@@ -22,16 +27,21 @@ __all__ = [
     "DocumentKind",
     "DraftForm",
     "Language",
+    "PolicyVersionRef",
     "VersionNotFound",
     "VersionState",
     "accept_version",
     "clause_address",
     "create_draft",
     "edit_draft",
+    "erase_user",
+    "export_user",
     "get_policy",
     "list_documents",
     "list_pending",
     "pending_kinds",
+    "privacy_policy_in_force",
     "schedule_version",
     "set_policy",
+    "shown_privacy_version",
 ]

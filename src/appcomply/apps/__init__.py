@@ -5,6 +5,7 @@ from appcomply.apps.models import App
 from appcomply.apps.rules import Catalogue, LicenceKind, ServiceKind, load_catalogue
 from appcomply.apps.schemas import AppCreate, AppRead, FeatureCreate, LicenceCreate
 from appcomply.apps.service import (
+    add_feature,
     app_read,
     authenticate_api_key,
     authenticate_session,
@@ -17,6 +18,7 @@ from appcomply.apps.service import (
     get_app,
     get_app_by_slug,
     list_apps,
+    list_features,
     log_in,
     log_out,
 )
@@ -35,6 +37,7 @@ __all__ = [
     "LoginOutcome",
     "LoginResult",
     "ServiceKind",
+    "add_feature",
     "app_read",
     "authenticate_api_key",
     "authenticate_session",
@@ -47,6 +50,7 @@ __all__ = [
     "get_app",
     "get_app_by_slug",
     "list_apps",
+    "list_features",
     "load_catalogue",
     "log_in",
     "log_out",

@@ -28,7 +28,11 @@ from appcomply.identity.rules import (
 )
 from appcomply.identity.service import (
     IdentityEnv,
+    Started,
     UserMatch,
+    confirm_verification,
+    erase_user,
+    export_user,
     find_users,
     get_permissions,
     get_verification,
@@ -38,6 +42,9 @@ from appcomply.identity.service import (
     reveal_value,
     rotate_keys,
     sealed_fields,
+    start_reverification,
+    start_verification,
+    verified_age,
     verified_methods_of,
 )
 
@@ -55,10 +62,14 @@ __all__ = [
     "NotMainlandMobile",
     "OtpOutcome",
     "Sex",
+    "Started",
     "UnknownIdRegion",
     "UsccChecksumMismatch",
     "UserMatch",
     "age_on",
+    "confirm_verification",
+    "erase_user",
+    "export_user",
     "find_users",
     "get_permissions",
     "get_verification",
@@ -73,7 +84,10 @@ __all__ = [
     "reveal_value",
     "rotate_keys",
     "sealed_fields",
+    "start_reverification",
+    "start_verification",
     "validate_id_number",
     "validate_uscc",
+    "verified_age",
     "verified_methods_of",
 ]

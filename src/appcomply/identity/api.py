@@ -12,7 +12,6 @@ from appcomply import apps
 from appcomply.identity import rules, service
 from appcomply.identity.models import Verification
 from appcomply.identity.schemas import (
-    PermissionsRead,
     PolicyRead,
     PolicyUpdate,
     RevealRead,
@@ -115,17 +114,6 @@ def confirm_verification(
 def read_verification(ctx: ReaderCtx, verification_id: uuid.UUID) -> VerificationRead:
     """Status, masked inputs and evidence of one verification."""
     return verification_read(service.get_verification(ctx, verification_id))
-
-
-@router.get(
-    "/users/{user_id}/permissions",
-    response_model=PermissionsRead,
-    summary="What a user may do",
-    responses=problem_responses(404, 422),
-)
-def read_permissions(ctx: ReaderCtx, user_id: uuid.UUID) -> PermissionsRead:
-    """Allowed or denied, with a reason code, for each service action under the app's policy (Art 6)."""
-    return service.get_permissions(ctx, user_id)
 
 
 @router.get(

@@ -21,17 +21,22 @@ from appcomply.agreements.service._documents import (
     schedule_version,
     set_policy,
 )
+from appcomply.agreements.service._privacy import PolicyVersionRef, privacy_policy_in_force, shown_privacy_version
 from appcomply.agreements.service._read import document_read, documents_read, version_read
+from appcomply.agreements.service._subject import erase_user, export_user
 
 __all__ = [
     "DocumentView",
     "Policy",
+    "PolicyVersionRef",
     "accept_version",
     "acceptance_counts",
     "create_draft",
     "document_read",
     "documents_read",
     "edit_draft",
+    "erase_user",
+    "export_user",
     "find_document",
     "get_document_of",
     "get_policy",
@@ -40,8 +45,10 @@ __all__ = [
     "list_pending",
     "notice_counts",
     "pending_kinds",
+    "privacy_policy_in_force",
     "public_path",
     "schedule_version",
     "set_policy",
+    "shown_privacy_version",
     "version_read",
 ]

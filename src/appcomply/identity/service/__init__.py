@@ -1,7 +1,7 @@
 """Identity use cases, one file per area: verification flow, gating, vault access."""
 
 from appcomply.identity.service._env import IdentityEnv, identity_env
-from appcomply.identity.service._gate import get_permissions, get_policy, set_policy, verified_methods
+from appcomply.identity.service._gate import get_permissions, get_policy, set_policy, verified_age, verified_methods
 from appcomply.identity.service._lookup import (
     SEALED_FIELDS,
     UserMatch,
@@ -10,6 +10,8 @@ from appcomply.identity.service._lookup import (
     sealed_fields,
     verified_methods_of,
 )
+from appcomply.identity.service._reverify import start_reverification
+from appcomply.identity.service._subject import erase_user, export_user
 from appcomply.identity.service._vault import reveal_value, rotate_keys
 from appcomply.identity.service._verify import (
     Started,
@@ -25,6 +27,8 @@ __all__ = [
     "Started",
     "UserMatch",
     "confirm_verification",
+    "erase_user",
+    "export_user",
     "find_users",
     "get_permissions",
     "get_policy",
@@ -36,7 +40,9 @@ __all__ = [
     "rotate_keys",
     "sealed_fields",
     "set_policy",
+    "start_reverification",
     "start_verification",
+    "verified_age",
     "verified_methods",
     "verified_methods_of",
 ]

@@ -77,3 +77,28 @@ def _gate_on_agreements(decision: rules.Decision, pending: bool) -> rules.Decisi
     if not decision.allowed or not pending or decision.action is rules.Action.BROWSE:
         return decision
     return rules.Decision(decision.action, allowed=False, reason="agreements.pending")
+
+
+def verified_age(ctx: Ctx, user_id: uuid.UUID) -> int | None:
+    """The user's age in full years from the latest resident-ID verification, or None when none verified one.
+
+    Only the age at verification is kept (not the birth date); adding the whole years since then never counts a
+    user older than they are, so an under-14 or under-18 rule errs on the side of the child.
+    """
+    stmt = (
+        select(Verification.age_at_verification, Verification.completed_at)
+        .where(
+            Verification.user_id == user_id,
+            Verification.status == rules.Status.VERIFIED.value,
+            Verification.age_at_verification.is_not(None),
+        )
+        .order_by(Verification.completed_at.desc())
+        .limit(1)
+    )
+    row = ctx.session.execute(stmt).first()
+    if row is None:
+        return None
+    age, completed_at = row
+    if age is None or completed_at is None:
+        return None
+    return age + rules.age_on(completed_at.date(), ctx.clock.now().date())

@@ -1,0 +1,169 @@
+"""Real HTTP for the benchmarks: `appcomply serve --workers N` in a subprocess on loopback, loaded by wrk when it is
+installed (`apt-get install wrk`) or else by a Python load generator (which then shares the two cores with the
+server; its figures are a floor). Every figure is printed beside GET /healthz measured the same way."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    tool: str
+
+    def line(self, name: str) -> str:
+        return (
+            f"{name:<34} {self.requests_per_second:8,.0f} req/s   p50 {self.p50_ms:6.2f} ms   p99 {self.p99_ms:6.2f} ms"
+            f"   errors {self.errors}   ({self.tool})"
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve(database_url: str, *, workers: int = 2, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`appcomply serve` with `workers` processes on a free loopback port; yields the base URL."""
+    port = _free_port()
+    environment = {
+        **os.environ, "APPCOMPLY_DATABASE__URL": database_url, "APPCOMPLY_NOTICES__DRAIN_IN_PROCESS": "false",
+        "APPCOMPLY_LOG_LEVEL": "WARNING", **(env or {}),
+    }  # fmt: skip
+    executable = str(Path(sys.executable).with_name("appcomply"))
+    command = [executable, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"server did not start: {process.stderr.read().decode() if process.stderr else ''}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+_WRK_SCRIPT = """
+local bodies = {}
+local i = 0
+for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
+wrk.method = "%(method)s"
+wrk.headers["Content-Type"] = "application/json"
+%(headers)s
+request = function()
+  i = i %% #bodies + 1
+  if wrk.method == "GET" then return wrk.format(nil, bodies[i]) end
+  return wrk.format(nil, "%(path)s", nil, bodies[i])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "JSON{\\"requests\\": %%d, \\"seconds\\": %%f, \\"p50\\": %%f, \\"p99\\": %%f, \\"errors\\": %%d}\\n",
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(99) / 1e3,
+    e.status + e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def load(
+    base: str,
+    method: str,
+    path: str,
+    payloads: Sequence[str],
+    *,
+    headers: dict[str, str] | None = None,
+    seconds: float = 10,
+    connections: int = 16,
+) -> Load:
+    """Load `method path` for `seconds`: for POST each request sends the next payload (a JSON body); for GET each
+    payload is the path to get. Non-2xx answers count as errors."""
+    if shutil.which("wrk"):
+        return _wrk(base, method, path, payloads, headers or {}, seconds, connections)
+    return _python(base, method, path, payloads, headers or {}, seconds, connections)
+
+
+def _wrk(
+    base: str, method: str, path: str, payloads: Sequence[str], headers: dict[str, str], seconds: float, conns: int
+) -> Load:
+    with tempfile.TemporaryDirectory() as tmp:
+        bodies, script = Path(tmp) / "bodies.txt", Path(tmp) / "load.lua"
+        bodies.write_text("\n".join(payloads) + "\n", encoding="utf-8")
+        header_lines = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
+        script.write_text(
+            _WRK_SCRIPT % {"bodies": bodies, "method": method, "path": path, "headers": header_lines}, encoding="utf-8"
+        )
+        wrk = shutil.which("wrk") or "wrk"
+        out = subprocess.run(  # noqa: S603 - our own arguments
+            [wrk, "-t", "2", "-c", str(conns), "-d", f"{seconds:.0f}s", "--latency", "-s", str(script), base],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    figures = json.loads(out[out.index("JSON") + 4 :].splitlines()[0])
+    return Load(figures["requests"] / figures["seconds"], figures["p50"], figures["p99"], int(figures["errors"]), "wrk")
+
+
+def _python(
+    base: str, method: str, path: str, payloads: Sequence[str], headers: dict[str, str], seconds: float, conns: int
+) -> Load:
+    samples: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def worker(offset: int) -> None:
+        local: list[float] = []
+        failed = 0
+        with httpx.Client(base_url=base, headers=headers) as client:
+            i = offset
+            while time.monotonic() < stop:
+                payload = payloads[i % len(payloads)]
+                started = time.perf_counter()
+                if method == "GET":
+                    response = client.get(payload)
+                else:
+                    response = client.request(method, path, content=payload,
+                                              headers={"Content-Type": "application/json"})  # fmt: skip
+                local.append((time.perf_counter() - started) * 1000)
+                failed += not response.is_success
+                i += conns
+        with lock:
+            samples.extend(local)
+            errors[0] += failed
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(conns)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    cuts = statistics.quantiles(samples, n=100)
+    return Load(len(samples) / elapsed, cuts[49], cuts[98], errors[0], "python load generator")
