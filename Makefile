@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install $(INSTALL_FLAGS) --upgrade "pip==26.3"
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt src/appcomply/content/engine/_fold.c
 	$(PIP) install $(INSTALL_FLAGS) -c constraints.txt -e .
 	touch $@
 
@@ -30,8 +30,8 @@ run: install
 	$(BIN)/appcomply serve
 
 lint: install-dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 typecheck: install-dev
 	$(BIN)/mypy

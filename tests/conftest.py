@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from appcomply.bootstrap import Services
+from appcomply.content.engine import EngineRegistry, Lexicon, load_default_lexicon
+from appcomply.content.service import ContentEnv
 from appcomply.db.migrate import upgrade
 from appcomply.db.session import make_engine
 from appcomply.identity import identity_env
@@ -106,7 +108,13 @@ def ctx(session: Session, clock: FixedClock) -> Ctx:
 
 
 @pytest.fixture
-def services(settings: Settings, engine: Engine, session_factory: sessionmaker[Session], clock: FixedClock) -> Services:
+def services(
+    settings: Settings,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+    default_lexicon: Lexicon,
+) -> Services:
     providers = build_identity_providers(settings, clock=clock)
     identity = identity_env(settings, providers)
     senders = NoticeSenders(sms=providers.sms, email=LocalEmailOutbox())
@@ -117,7 +125,14 @@ def services(settings: Settings, engine: Engine, session_factory: sessionmaker[S
         clock=clock,
         identity=identity,
         notices=NoticesEnv(senders=senders, keyring=identity.keyring, limits=settings.notices),
+        content=ContentEnv(default=default_lexicon, registry=EngineRegistry()),
     )
+
+
+@pytest.fixture(scope="session")
+def default_lexicon() -> Lexicon:
+    """Loaded once; each test gets its own registry, so no compiled lexicon outlives the test that compiled it."""
+    return load_default_lexicon()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from appcomply.content.service import ContentEnv, content_env
 from appcomply.db.session import make_engine, make_session_factory
 from appcomply.identity import IdentityEnv, identity_env
 from appcomply.identity.providers import build_identity_providers
@@ -24,6 +25,8 @@ MODEL_MODULES = (
     "appcomply.identity.models",
     "appcomply.notices.models",
     "appcomply.agreements.models",
+    "appcomply.content.models",
+    "appcomply.consent.models",
 )
 
 
@@ -40,6 +43,7 @@ class Services:
     clock: Clock
     identity: IdentityEnv
     notices: NoticesEnv
+    content: ContentEnv
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
@@ -54,6 +58,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         clock=clock,
         identity=identity,
         notices=notices_env(settings, identity),
+        content=content_env(),
     )
 
 

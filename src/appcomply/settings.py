@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+from pathlib import Path
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -118,6 +120,9 @@ class SmtpSettings(BaseModel):
     from_address: str = Field(default="", description="Sender address of notice e-mails (From).")
     security: SmtpSecurity = Field(default=SmtpSecurity.STARTTLS, description="starttls, ssl or none.")
     timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="Timeout for one SMTP conversation.")
+    ca_file: Path | None = Field(
+        default=None, description="PEM file of the CA that verifies the SMTP server's certificate; unset: system CAs."
+    )
 
 
 class NoticesSettings(BaseModel):
@@ -136,6 +141,11 @@ class NoticesSettings(BaseModel):
     drain_interval_seconds: float = Field(
         default=5.0, gt=0, le=3600, description="Pause between in-process delivery steps when nothing is due."
     )
+    lease_seconds: float = Field(
+        default=1200.0, gt=0, le=86400,
+        description="How long a worker holds the notices it claimed before they are due again (after a crash). "
+        "Keep it above batch_size × the slowest gateway's timeout.",
+    )  # fmt: skip
 
     def drains_in_process(self, database_url: str) -> bool:
         """Whether the server drains the outbox itself: the embedded single-process default (SQLite)."""
@@ -206,6 +216,31 @@ class IdentitySettings(BaseModel):
     )
 
 
+class ConsentSettings(BaseModel):
+    """The working-day calendar of data-subject requests: due 15 working days after receipt (PIPL Art 50)."""
+
+    holidays: list[dt.date] = Field(
+        default_factory=list,
+        description=(
+            "Public holidays (no working day) for the 15-working-day due date of data-subject requests, as a JSON "
+            "list of dates. Empty by default: China's State Council publishes the year's list each year; add it."
+        ),
+    )
+    workdays: list[dt.date] = Field(
+        default_factory=list,
+        description=(
+            "Make-up working days (调休) that fall on a weekend, as a JSON list of dates, from the same State "
+            "Council notice. Empty by default."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> Self:
+        if clash := sorted(set(self.holidays) & set(self.workdays)):
+            raise ValueError(f"dates both holiday and make-up workday: {[d.isoformat() for d in clash]}")
+        return self
+
+
 class Settings(BaseSettings):
     # hide_input_in_errors: a validation error is printed by the CLI and logged; it must not echo the raw
     # environment, which holds the secrets.
@@ -226,6 +261,7 @@ class Settings(BaseSettings):
     tencent: TencentSettings = Field(default_factory=TencentSettings, description="Tencent Cloud (SMS, ID check).")
     smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="SMTP server for notice e-mails.")
     notices: NoticesSettings = Field(default_factory=NoticesSettings, description="Notices outbox delivery.")
+    consent: ConsentSettings = Field(default_factory=ConsentSettings, description="Data-subject requests.")
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:

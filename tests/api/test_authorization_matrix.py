@@ -28,6 +28,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session, sessionmaker
 from tests.factories.agreements import publish
 from tests.factories.apps import VALID_USCC, make_api_key, make_app
+from tests.factories.consent import request_body, sent_code, verify_phone
 
 from appcomply import accounts, identity, notices
 from appcomply.accounts import UserCreate
@@ -46,9 +47,33 @@ from appcomply.apps.schemas import (
     StaffTokenCreate,
 )
 from appcomply.bootstrap import Services
+from appcomply.consent import service as consent_service
+from appcomply.consent.rules import RequestKind, WorkCalendar
+from appcomply.consent.schemas import (
+    ActivityBody,
+    ActivityCreate,
+    AgeDeclaration,
+    CheckCreate,
+    ConsentCreate,
+    DataRequestClose,
+    DataRequestConfirm,
+    DataRequestCreate,
+    GuardianCreate,
+    LegalHoldCreate,
+)
+from appcomply.content import service as content_service
+from appcomply.content.engine import Category
+from appcomply.content.schemas import (
+    AllowCreate,
+    ImportCreate,
+    LexiconUpdate,
+    ScreeningCreate,
+    TermCreate,
+    TermUpdate,
+)
 from appcomply.db.base import Base
 from appcomply.identity import service as identity_service
-from appcomply.identity.schemas import PhoneStart, PolicyUpdate, RevealRequest, VerificationConfirm
+from appcomply.identity.schemas import IdCardStart, PhoneStart, PolicyUpdate, RevealRequest, VerificationConfirm
 from appcomply.kernel.actor import Actor, ActorKind, Role
 from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
@@ -204,6 +229,32 @@ def _staff_with_token(
 
 
 WORLD_PHONE = "13800138000"  # the world's own verification; request bodies use other numbers (no send limit hit)
+DSR_PHONE = "13700137000"  # the data-subject requester's verified phone
+
+
+def _data_requests(ctx: Ctx, services: Services, as_app: Ctx, clock: FixedClock) -> dict[str, str]:
+    """A requester with a verified phone, one request verified (in progress) and one waiting for its code.
+
+    Every request sends a code to the same phone: the clock steps past the minimum interval between two SMS, and
+    once more at the end so the request under test may send its own.
+    """
+    requester = accounts.register_user(
+        as_app, UserCreate(external_ref=f"dsr-{uuid.uuid4().hex[:8]}", nickname="请求人")
+    )
+    verify_phone(as_app, requester.id, DSR_PHONE, env=services.identity)
+    opened = []
+    for _ in range(2):
+        clock.advance(dt.timedelta(minutes=2))
+        opened.append(consent_service.open_request(
+            as_app, requester.id, request_body(requester.id, RequestKind.ACCESS), identity_env=services.identity,
+            calendar=WorkCalendar(),
+        ))  # fmt: skip
+    verified, waiting = opened
+    assert verified.verification_id is not None
+    code = sent_code(as_app, verified.verification_id)
+    consent_service.confirm_request(as_app, verified.id, code, identity_env=services.identity)
+    clock.advance(dt.timedelta(minutes=2))
+    return {"dsr_user_id": str(requester.id), "request_id": str(verified.id), "verifying_request_id": str(waiting.id)}
 
 
 def _delivered_inbox_notice(
@@ -219,7 +270,7 @@ def _delivered_inbox_notice(
 
 
 @pytest.fixture
-def world(ctx: Ctx, services: Services, session_factory: sessionmaker[Session]) -> World:
+def world(ctx: Ctx, services: Services, session_factory: sessionmaker[Session], clock: FixedClock) -> World:
     tag = uuid.uuid4().hex[:8]
     target = make_app(
         ctx,
@@ -235,6 +286,7 @@ def world(ctx: Ctx, services: Services, session_factory: sessionmaker[Session]) 
     service.revoke_api_key(ctx, target.id, revoked_key.id)
     _, owner_token, _ = _staff_with_token(ctx, [Role.ADMIN])
     as_app = dataclasses.replace(ctx, actor=Actor(kind=ActorKind.APP, label="matrix", app_id=target.id))
+    data_requests = _data_requests(ctx, services, as_app, clock)
     user = accounts.register_user(as_app, UserCreate(external_ref=f"target-user-{tag}", nickname=f"目标用户{tag}"))
     started = identity_service.start_verification(
         as_app, user.id, PhoneStart(method="phone", phone=WORLD_PHONE), env=services.identity, client_ip=None
@@ -242,6 +294,18 @@ def world(ctx: Ctx, services: Services, session_factory: sessionmaker[Session]) 
     assert started.verification.status == "pending", started.verification.result_code
     term = accounts_service.add_nickname_term(ctx, target.id, term=f"目标品牌{tag}", category="app_brand")
     agreement = publish(ctx, target.id, DocumentKind.USER_AGREEMENT, f"第一条 目标协议-{tag}。\n")
+    privacy = publish(ctx, target.id, DocumentKind.PRIVACY_POLICY, f"1. 目标隐私-{tag}\n")
+    consent_service.create_activity(ctx, target.id, ActivityCreate(
+        key="matrix_ads", feature=f"目标功能-{tag}", purpose=f"目标用途-{tag}", pi_items=["device_id"], basis="consent",
+        retention="撤回后删除",
+    ))  # fmt: skip
+    lexicon_term = content_service.add_term(ctx, target.id, TermCreate(text=f"目标词{tag}", category=Category.CUSTOM))
+    phrase = content_service.add_allow(ctx, target.id, f"目标短语{tag}")
+    guardian = accounts.register_user(as_app, UserCreate(external_ref=f"guardian-{tag}", nickname=f"家长{tag}"))
+    identity_service.start_verification(
+        as_app, guardian.id, IdCardStart(method="id_card", name="张三丰", id_number="11010519491231002X"),
+        env=services.identity, client_ip=None,
+    )  # fmt: skip
     return World(
         target=target,
         ids={
@@ -255,6 +319,14 @@ def world(ctx: Ctx, services: Services, session_factory: sessionmaker[Session]) 
             "term_id": str(term.id),
             "notice_id": str(_delivered_inbox_notice(ctx, services, session_factory, target.id, user.id)),
             "version_id": str(agreement.id),
+            "privacy_version_id": str(privacy.id),
+            "feature_name": f"目标功能-{tag}",
+            "key": "matrix_ads",
+            "guardian_user_id": str(guardian.id),
+            "lexicon_term_id": str(lexicon_term.id),
+            "phrase_id": str(phrase.id),
+            "hold_id": str(consent_service.place_hold(ctx, user.id, reason="matrix investigation").id),
+            **data_requests,
         },
         keys={"own": live_secret, "revoked": revoked_secret, "foreign": make_api_key(ctx, other)},
         markers=[
@@ -268,6 +340,11 @@ def world(ctx: Ctx, services: Services, session_factory: sessionmaker[Session]) 
             user.nickname,
             identity.mask_mobile(WORLD_PHONE),
             f"目标协议-{tag}",
+            f"目标用途-{tag}",
+            f"目标词{tag}",
+            f"目标短语{tag}",
+            f"目标词{tag}",
+            f"目标短语{tag}",
         ],
     )
 
@@ -304,6 +381,41 @@ BODIES: dict[type[BaseModel], Callable[[list[Role]], dict[str, Any]]] = {
         "ip": "203.0.113.7",
         "user_agent": "Matrix/1.0",
     },
+    ActivityCreate: lambda _: {
+        "key": f"matrix_{uuid.uuid4().hex[:8]}", "feature": "{feature_name}", "purpose": "矩阵用途",
+        "pi_items": ["device_id"],
+        "basis": "consent", "retention": "撤回后删除",
+    },
+    ActivityBody: lambda _: {
+        "feature": "{feature_name}", "purpose": "新用途", "pi_items": ["device_id"], "basis": "consent",
+        "retention": "撤回后删除",
+    },
+    ConsentCreate: lambda _: {
+        "activity": "matrix_ads", "action": "granted", "policy_version_id": "{privacy_version_id}", "channel": "app",
+        "client_time": "2026-11-29T17:00:00+08:00",
+    },
+    CheckCreate: lambda _: {"user_id": "{user_id}", "activity": "matrix_ads"},
+    AgeDeclaration: lambda _: {"age": 30},
+    GuardianCreate: lambda _: {
+        "guardian_user_id": "{guardian_user_id}", "policy_version_id": "{privacy_version_id}", "channel": "app",
+        "client_time": "2026-11-29T17:00:00+08:00",
+    },
+    DataRequestCreate: lambda _: {"user_id": "{dsr_user_id}", "kind": "access"},
+    DataRequestConfirm: lambda _: {"code": "000000"},  # a wrong code is a recorded outcome (200), not a refusal
+    DataRequestClose: lambda _: {"note": "matrix note"},
+    LegalHoldCreate: lambda _: {"reason": "matrix hold"},
+    ScreeningCreate: lambda _: {"text": "今天天气不错", "kind": "comment"},
+    TermCreate: lambda _: {"text": f"矩阵词{uuid.uuid4().hex[:6]}", "category": "custom"},
+    TermUpdate: lambda _: {"level": "review"},
+    ImportCreate: lambda _: {"text": f"矩阵导入{uuid.uuid4().hex[:6]}\n"},
+    AllowCreate: lambda _: {"text": f"矩阵短语{uuid.uuid4().hex[:6]}"},
+    LexiconUpdate: lambda _: {"include_default": False},
+}  # fmt: skip
+
+# Path parameters that must name a resource in a particular state for one route: a code is confirmed only for a
+# request still waiting for one, while completion, rejection and the reads use the verified request.
+PATH_IDS: dict[str, dict[str, str]] = {
+    "/v1/data-requests/{request_id}/verification": {"request_id": "verifying_request_id"},
 }
 
 # What another app's key gets for a path naming the target's resource: the resource does not exist for it.
@@ -311,6 +423,7 @@ FOREIGN_NOT_FOUND = {
     "{app_id}": "apps.app.not_found",
     "{user_id}": "accounts.user.not_found",
     "{verification_id}": "identity.verification.not_found",
+    "{request_id}": "consent.request.not_found",
 }
 
 
@@ -433,7 +546,8 @@ def test_authorization(
         TypeAdapter(endpoint.body).validate_python(body)
     before = _snapshot(connection)
 
-    response = client.request(method, _fill(path, world.ids), headers=headers, json=body)
+    ids = {**world.ids, **{name: world.ids[alias] for name, alias in PATH_IDS.get(path, {}).items()}}
+    response = client.request(method, _fill(path, ids), headers=headers, json=body)
 
     if caller in (Caller.ADMIN, Caller.OWN_KEY, Caller.ANY_ROLE):
         assert 200 <= response.status_code < 300, response.text

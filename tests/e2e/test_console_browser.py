@@ -151,3 +151,38 @@ def test_an_admin_logs_in_and_reads_the_demo_app_in_both_languages(
             page.screenshot(path=screenshots / "login-en.png", full_page=True)
         finally:
             browser.close()
+
+
+def test_compliance_pages_show_the_demo_finding_and_mark_a_screened_text(
+    chromium_path: Path, server: Server, screenshots: Path
+) -> None:
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+            page.goto(f"{server.url}/console/login")
+            page.fill("#username", "admin")
+            page.fill("#password", server.admin_password)
+            page.click("button[type=submit]")
+
+            page.goto(f"{server.url}/console/apps/demo/processing")
+            expect(page.locator("h1")).to_have_text("个人信息处理清单")
+            expect(page.locator("#findings-title")).to_contain_text("发现的问题")
+            expect(page.locator("article.finding-error").first).to_contain_text("basic_uses_unnecessary_pi")
+            page.screenshot(path=screenshots / "processing-zh.png", full_page=True)
+
+            page.click("nav.mainnav >> text=词库")
+            expect(page.locator("h1")).to_have_text("词库")
+            page.fill("#test-text", "现在出售弹*簧*刀，联系 138 0013 8000")
+            page.click("text=检测")  # htmx swaps the result in below the form
+            expect(page.locator("#test-result mark").first).to_have_text("出售弹*簧*刀")
+            expect(page.locator("#test-result")).to_contain_text("拦截")
+            expect(page).to_have_url(f"{server.url}/console/apps/demo/lexicon")
+            page.screenshot(path=screenshots / "lexicon-zh.png", full_page=True)
+
+            page.goto(f"{server.url}/p/demo/privacy/collected")
+            expect(page.locator("h1")).to_have_text("个人信息收集清单")
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.screenshot(path=screenshots / "collected-phone.png", full_page=True)
+        finally:
+            browser.close()

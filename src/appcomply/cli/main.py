@@ -59,6 +59,7 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (settings are read again in each).")] = 1,
 ) -> None:
     """Serve the API, console and public pages."""
     import uvicorn
@@ -68,10 +69,13 @@ def serve(
     cli = state(ctx)
     web = cli.settings.web
     bind_host, bind_port = host or web.host, port or web.port
-    application = create_app(services=cli.services)
     base = f"http://{bind_host}:{bind_port}" if (host or port) else web.public_url.rstrip("/")
     typer.echo(f"appcomply console: {base}/console/   API: {base}/v1/   OpenAPI: {base}/openapi.json")
-    uvicorn.run(application, host=bind_host, port=bind_port, log_level="info")
+    if workers > 1:  # each worker process builds its own services from the same environment
+        uvicorn.run("appcomply.web.app:create_app", factory=True, host=bind_host, port=bind_port, workers=workers,
+                    log_level="warning")  # fmt: skip
+        return
+    uvicorn.run(create_app(services=cli.services), host=bind_host, port=bind_port, log_level="info")
 
 
 @db_cli.command("upgrade")

@@ -18,6 +18,10 @@ from appcomply.agreements import api as agreements_api
 from appcomply.apps import admin as apps_admin
 from appcomply.apps import api as apps_api
 from appcomply.bootstrap import Services, build_services
+from appcomply.consent import admin as consent_admin
+from appcomply.consent import api as consent_api
+from appcomply.content import admin as content_admin
+from appcomply.content import api as content_api
 from appcomply.identity import admin as identity_admin
 from appcomply.identity import api as identity_api
 from appcomply.kernel.errors import DomainError
@@ -54,6 +58,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             {"name": "identity", "description": "Real-identity verification (Art 6), gating, the identity vault"},
             {"name": "agreements", "description": "Published rules and agreements, acceptances (Art 16, PIPL 14/17)"},
             {"name": "notices", "description": "A user's in-app inbox of notices (changes, decisions)"},
+            {"name": "consent", "description": "Processing map, consent ledger and checks, data-subject requests"},
+            {"name": "content", "description": "Text screening and the app's lexicon (Art 8)"},
             {"name": "health", "description": "Liveness, readiness and metrics"},
         ],
     )
@@ -71,10 +77,15 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(identity_api.router)
     app.include_router(notices_api.router)
     app.include_router(agreements_api.router)
+    app.include_router(consent_api.router)
+    app.include_router(content_api.router)
     app.include_router(apps_admin.router)
     app.include_router(identity_admin.router)
     app.include_router(notices_admin.router)
     app.include_router(agreements_admin.router)
+    app.include_router(consent_admin.router)
+    app.include_router(content_admin.router)
+    app.include_router(consent_admin.public_router)
     app.include_router(agreements_admin.public_router)
 
     static = resources.files("appcomply.web") / "static"

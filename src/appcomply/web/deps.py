@@ -12,7 +12,8 @@ from appcomply.bootstrap import Services
 from appcomply.db.session import transaction
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async: no I/O, so FastAPI calls it on the event loop instead of hopping to the thread pool.
     services: Services = request.app.state.services
     return services
 

@@ -30,6 +30,8 @@ TEMPLATE_PACKAGES: Final = (
     "appcomply.identity",
     "appcomply.agreements",
     "appcomply.notices",
+    "appcomply.consent",
+    "appcomply.content",
 )
 # Staff read times in Beijing time. China keeps no daylight saving, so a fixed offset is exact and needs no tzdata.
 DISPLAY_TZ: Final = dt.timezone(dt.timedelta(hours=8), "UTC+8")

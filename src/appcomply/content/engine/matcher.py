@@ -1,0 +1,487 @@
+"""Compiled lexicons and screening: Aho-Corasick automata over every term variant and allow phrase.
+
+Hot path per text: one fold-and-strip pass and one repeat-collapse pass (native, see normalise.py), one
+automaton search (term variants, allow phrases and the detectors' contact hints together; a second, small
+one only when the text has a repeat) and a `.`/`@` test. Only texts with a match or a dot go on to offset
+mapping, the allow-list, detectors and hits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import re
+from array import array
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final, TypeVar
+
+import ahocorasick_rs
+
+from appcomply.content.engine import detectors
+from appcomply.content.engine.detectors import may_link
+from appcomply.content.engine.lexicon import MAX_TERM_CHARS, Lexicon, Term
+from appcomply.content.engine.normalise import (
+    FOLD_FAMILY,
+    IndexMap,
+    collapse,
+    fold,
+    normalise_term,
+    positions,
+    record_factory,
+    runs,
+    strip,
+)
+from appcomply.content.engine.taxonomy import Category, Level, Verdict
+from appcomply.content.engine.variants import (
+    HOMOPHONE,
+    PINYIN,
+    SPLIT,
+    SPLIT_ALL_MAX_TERMS,
+    SPLIT_MAX_CHARS,
+    homophone_variants,
+    pinyin_variant,
+    split_table,
+    split_variants,
+)
+
+_DETECTOR_CATEGORY: Final = {
+    detectors.PHONE: Category.CONTACT,
+    detectors.QQ: Category.CONTACT,
+    detectors.WECHAT: Category.CONTACT,
+    detectors.EMAIL: Category.CONTACT,
+    detectors.URL: Category.ADVERTISING,
+    detectors.SHORT_LINK: Category.ADVERTISING,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One match. `text[start:end]` is the matched original span; `evidence` is its normalised form."""
+
+    term: str
+    category: Category
+    level: Level
+    start: int
+    end: int
+    evidence: str
+    evasions: tuple[str, ...]  # evasion families defeated, in a fixed order; () for a plain match
+    detector: str | None = None  # set for detector hits; `term` is then the canonical value
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningResult:
+    verdict: Verdict
+    hits: tuple[Hit, ...]
+
+
+PASSED: Final = ScreeningResult(Verdict.PASS_, ())
+_EVASION_ORDER: Final = (
+    "noise",
+    "width",
+    "case",
+    "traditional",
+    "confusable",
+    "pinyin",
+    "split",
+    "homophone",
+    "repeat",
+)
+_FAMILIES: Final = ("", PINYIN, SPLIT, HOMOPHONE)  # variant family codes 0-3
+
+# What a pattern stands for is one int per (pattern, term): term index << 4 | family << 2 | latin_word << 1 |
+# stretch. Ints in an array, not a tuple per entry: for 100k terms and 330k patterns, tuples and lists cost
+# ~150 MB and a second of compile time. `latin_word`: the pattern is ASCII letters/digits, so it only
+# matches between non-alphanumerics. `stretch`: it may match in the repeat-collapsed text.
+_STRETCH: Final = 1
+_LATIN: Final = 2
+_NONE: Final = -1  # an allow phrase or contact hint only
+_MANY: Final = -2  # several terms share the pattern: see `_Patterns.many`
+_TermInfo = tuple[str, Category, Level, frozenset[str]]  # the term's fields a hit needs
+
+
+class _Patterns:
+    """One automaton and what its pattern indexes stand for: term codes, allow phrases, contact hints."""
+
+    __slots__ = ("allow", "automaton", "codes", "hint_only", "hints", "many", "special")
+
+    def __init__(
+        self,
+        patterns: Sequence[str],
+        codes: Sequence[int],
+        many: Mapping[int, tuple[int, ...]],
+        allow: frozenset[int],
+        hints: Sequence[str] = (),
+    ) -> None:
+        # Contact hints ride in the automaton, so texts without one need no detector regex pass.
+        position = {p: i for i, p in enumerate(patterns)} if hints else {}
+        new = [h for h in dict.fromkeys(hints) if h not in position]
+        self.codes = array("q", codes)
+        self.codes.extend([_NONE] * len(new))
+        self.many = dict(many)
+        self.allow = allow
+        self.hints = frozenset(position[h] for h in hints if h in position)
+        self.hints |= frozenset(range(len(patterns), len(patterns) + len(new)))
+        self.hint_only = len(patterns)  # indexes from here on are contact hints and nothing else
+        self.special = allow | self.hints  # one set test per match in the hot loop
+        # Contiguous NFA chosen explicitly: for 100k+ patterns the automatic choice is the non-contiguous NFA,
+        # measured 5x slower to search on COLD; a DFA takes 3x longer to build and searches slower still.
+        self.automaton = ahocorasick_rs.AhoCorasick(
+            [*patterns, *new] if new else patterns,
+            matchkind=ahocorasick_rs.MATCHKIND_STANDARD,
+            implementation=ahocorasick_rs.Implementation.ContiguousNFA,
+        )
+
+    @classmethod
+    def subset(
+        cls,
+        indexes: list[int],
+        patterns: Sequence[str],
+        codes: Sequence[int],
+        many: Mapping[int, tuple[int, ...]],
+        allow: frozenset[int],
+        hints: Sequence[str] = (),
+    ) -> _Patterns:
+        local_many = {j: many[i] for j, i in enumerate(indexes) if i in many} if many else {}
+        local_allow = frozenset(j for j, i in enumerate(indexes) if i in allow) if allow else frozenset()
+        return cls([patterns[i] for i in indexes], [codes[i] for i in indexes], local_many, local_allow, hints)
+
+
+class CompiledLexicon:
+    """A lexicon ready to screen text; immutable, so `screen` is safe from any number of threads.
+
+    Two automata. `main` holds every pattern without a repeated character and runs on the text with noise
+    removed and repeat runs collapsed (敏敏感感词 -> 敏感词), which is the stripped text itself unless the
+    text has a repeat - so most texts need exactly one search. `exact` holds the patterns that must not
+    be matched stretched (terms with `stretch=False`, and patterns with an inner repeat such as 哈哈, which
+    cannot occur in collapsed text); it runs on the stripped text only when the text has a repeat.
+    """
+
+    def __init__(
+        self,
+        version: str,
+        terms: Sequence[_TermInfo],
+        patterns: Sequence[str],
+        codes: Sequence[int],
+        many: Mapping[int, tuple[int, ...]],
+        *,
+        allow: frozenset[int],
+    ) -> None:
+        self.version = version
+        self.term_count = len(terms)
+        self.variant_count = len(patterns)
+        self._terms = tuple(terms)
+        main, exact = [], []
+        for i, pattern in enumerate(patterns):
+            if collapse(pattern) is pattern:
+                main.append(i)
+                code = codes[i]
+                if code >= 0 and code & _STRETCH:
+                    continue  # the common case
+                if i in allow or all(c & _STRETCH for c in many.get(i, (code,))):
+                    continue
+            elif not (i in allow or codes[i] != _NONE):
+                continue
+            exact.append(i)
+        self._main = _Patterns.subset(main, patterns, codes, many, allow, detectors.CONTACT_HINTS)
+        self._exact = _Patterns.subset(exact, patterns, codes, many, allow) if exact else None
+        # The exact automaton can only match where the text repeats a character that some exact pattern
+        # repeats (哈 for 哈哈), unless it holds unstretchable patterns without a repeat (then any text with a
+        # repeat needs it). One regex search instead of an automaton search for most texts with a repeat.
+        doubled = {
+            p[k] for i in exact if collapse(p := patterns[i]) is not p for k in range(1, len(p)) if p[k] == p[k - 1]
+        }
+        self._exact_doubles = (
+            None
+            if not doubled or any(collapse(patterns[i]) is patterns[i] for i in exact)
+            else re.compile("([" + "".join(re.escape(c) for c in sorted(doubled)) + r"])\1")
+        )
+
+    def _exact_needed(self, stripped: str) -> bool:
+        return self._exact_doubles is None or self._exact_doubles.search(stripped) is not None
+
+    def screen(self, text: str, kind: str | None = None) -> ScreeningResult:
+        """Screen one text; `kind` (post, comment, ...) selects scoped terms, None applies only unscoped ones."""
+        stripped = strip(text)
+        collapsed = collapse(stripped)
+        found = self._main.automaton.find_matches_as_indexes(collapsed, overlapping=True)
+        exact = None
+        if collapsed is not stripped and self._exact is not None and self._exact_needed(stripped):
+            exact = self._exact.automaton.find_matches_as_indexes(stripped, overlapping=True)
+        if not exact and all(index >= self._main.hint_only for index, _, _ in found):
+            # No term and no allow phrase: at most detectors (a digit run starting 1[3-9], a `v`, a dot).
+            return _detected_only(text, stripped) if found or may_link(text) else PASSED
+        return _screen_matches(self, text, stripped, collapsed, kind, found, exact)
+
+
+_Candidate = tuple[int, int, str, int, int, str, int, int, bool]
+"""(start, -end, term text, sequence, code, evidence, stripped start, stripped end, stretched): sorts in hit
+order by plain tuple comparison (the sequence number keeps it from comparing further)."""
+
+
+def _plain_evasions() -> dict[tuple[int, bool], tuple[str, ...]]:
+    """Evasions of a span with nothing folded or removed inside it, by (variant family code, stretched)."""
+    return {
+        (code, stretched): tuple(f for f in _EVASION_ORDER if f == family or (stretched and f == "repeat"))
+        for code, family in enumerate(_FAMILIES)
+        for stretched in (False, True)
+    }
+
+
+_PLAIN_EVASIONS: Final = _plain_evasions()
+
+
+def _screen_matches(
+    lexicon: CompiledLexicon,
+    text: str,
+    stripped: str,
+    collapsed: str,
+    kind: str | None,
+    found: list[tuple[int, int, int]],
+    exact: list[tuple[int, int, int]] | None,
+) -> ScreeningResult:
+    """The slow path of one `screen` call: map matches back, apply the allow-list, run detectors.
+
+    Runs for every text with a match, so it is written for the interpreter: plain functions and locals,
+    tuples for candidates, and no Hit built before the allow-list and the overlap merge are done.
+    """
+    pos = None if stripped is text or stripped == text else positions(text)  # None: offsets are the text's own
+    candidates: list[_Candidate] = []
+    allowed: list[tuple[int, int]] = []
+    hint = False
+    terms = lexicon._terms
+    if found:
+        runs_of = stripped if collapsed is not stripped else None
+        hint = _collect(found, lexicon._main, terms, candidates, allowed, text, collapsed, runs_of, pos, kind)
+    if exact and lexicon._exact is not None:
+        _collect(exact, lexicon._exact, terms, candidates, allowed, text, stripped, None, pos, kind, exact=True)
+    if allowed and candidates:
+        candidates = [c for c in candidates if not _is_allowed(allowed, c[0], -c[1])]
+    if len(candidates) > 1:
+        candidates = _merge_overlaps(candidates)
+    hits = _hits(candidates, terms, text, stripped, pos)
+    if hint or may_link(text):
+        detected = _detector_hits(text, stripped, allowed, unchanged=pos is None)
+        if detected:
+            hits = _merge_hits(hits + detected)
+    if not hits:
+        return PASSED
+    blocked = any(h.level is Level.BLOCK for h in hits)
+    return _new_result(Verdict.BLOCK if blocked else Verdict.REVIEW, tuple(hits))
+
+
+def _collect(
+    found: list[tuple[int, int, int]],
+    table: _Patterns,
+    terms: tuple[_TermInfo, ...],
+    candidates: list[_Candidate],
+    allowed: list[tuple[int, int]],
+    text: str,
+    searched: str,
+    runs_of: str | None,
+    pos: IndexMap | None,
+    kind: str | None,
+    *,
+    exact: bool = False,
+) -> bool:
+    """Append the candidates (and allow spans) of automaton matches; True if a contact hint matched.
+
+    `searched` is the text the automaton ran on; `runs_of` is the stripped text when that was its
+    repeat-collapsed form, else None.
+    """
+    codes, many, special, allow, hints = table.codes, table.many, table.special, table.allow, table.hints
+    append, hint = candidates.append, False
+    repeats = runs_of is not None
+    starts, ends = runs(runs_of) if runs_of is not None else ((), ())
+    for index, start, end in found:
+        code = codes[index]
+        if index in special:  # rare: an allow phrase or a contact hint
+            hint |= index in hints
+            if index in allow:
+                ss, se = (starts[start], ends[end - 1]) if repeats else (start, end)
+                allowed.append((pos[ss], pos[se - 1] + 1) if pos is not None else (ss, se))
+            if code == _NONE:
+                continue
+        ss, se = (starts[start], ends[end - 1]) if repeats else (start, end)
+        os, oe = (pos[ss], pos[se - 1] + 1) if pos is not None else (ss, se)
+        for c in (code,) if code >= 0 else many[index]:
+            stretch = c & _STRETCH
+            if (repeats and not stretch) or (exact and stretch):
+                continue  # the other automaton reports it
+            term_text, _, _, scopes = terms[c >> 4]
+            if scopes and kind not in scopes:
+                continue
+            if c & _LATIN and not _is_word(text, os, oe):
+                continue
+            evidence = searched[start:end]
+            append((os, -oe, term_text, len(candidates), c, evidence, ss, se, se - ss != end - start))
+    return hint
+
+
+def _hits(
+    candidates: list[_Candidate], terms: tuple[_TermInfo, ...], text: str, stripped: str, pos: IndexMap | None
+) -> list[Hit]:
+    hits = []
+    for start, neg_end, term_text, _, code, evidence, ss, se, stretched in candidates:
+        _, category, level, _ = terms[code >> 4]
+        end = -neg_end
+        family = code >> 2 & 3
+        if pos is None or text[start:end] == stripped[ss:se]:  # nothing folded, no noise inside the span
+            evasions = _PLAIN_EVASIONS[family, stretched]
+        else:
+            evasions = _evasions(text[start:end], se - ss, _FAMILIES[family], stretched=stretched)
+        hits.append(_new_hit(term_text, category, level, start, end, evidence, evasions, None))
+    return hits
+
+
+def _is_word(text: str, start: int, end: int) -> bool:
+    """True unless an ASCII letter or digit (after folding) touches the span."""
+    around = fold(text[start - 1 : start] + text[end : end + 1]) if start else fold(text[end : end + 1])
+    return not any(ch.isascii() and ch.isalnum() for ch in around)
+
+
+def _is_allowed(allowed: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(a <= start and end <= b for a, b in allowed)
+
+
+def _evasions(span: str, stripped_len: int, family: str, *, stretched: bool) -> tuple[str, ...]:
+    found = {FOLD_FAMILY[ch] for ch in span if ch in FOLD_FAMILY}
+    if len(span) != stripped_len:
+        found.add("noise")
+    if family:
+        found.add(family)
+    if stretched:
+        found.add("repeat")
+    return tuple(f for f in _EVASION_ORDER if f in found)
+
+
+def _detected_only(text: str, stripped: str) -> ScreeningResult:
+    hits = _detector_hits(text, stripped, [], unchanged=stripped is text or stripped == text)
+    if not hits:
+        return PASSED
+    return _new_result(Verdict.REVIEW, tuple(_merge_hits(hits) if len(hits) > 1 else hits))  # detectors review
+
+
+def _detector_hits(text: str, stripped: str, allowed: list[tuple[int, int]], *, unchanged: bool) -> list[Hit]:
+    hits = []
+    for name, value, start, end in detectors.detect(text, text if unchanged else fold(text), stripped):
+        if _is_allowed(allowed, start, end):
+            continue
+        evidence = normalise_term(text[start:end])
+        evasions = () if unchanged else _evasions(text[start:end], len(evidence), "", stretched=False)
+        hits.append(Hit(value, _DETECTOR_CATEGORY[name], Level.REVIEW, start, end, evidence, evasions, name))
+    return hits
+
+
+def _merge_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Sort and keep one of each run of overlapping matches of the same term (哈哈 in 哈哈哈哈)."""
+    candidates.sort()
+    if len({c[2] for c in candidates}) == len(candidates):
+        return candidates  # every term once: nothing to merge
+    last_end: dict[str, int] = {}
+    kept = []
+    for c in candidates:
+        if c[0] >= last_end.get(c[2], -1):
+            kept.append(c)
+            last_end[c[2]] = -c[1]
+    return kept
+
+
+def _merge_hits(hits: list[Hit]) -> list[Hit]:
+    """Sort hits and keep one of each run of overlapping hits of the same term or detector value."""
+    hits.sort(key=lambda h: (h.start, -h.end, h.term))
+    last_end: dict[str, int] = {}
+    kept = []
+    for hit in hits:
+        if hit.start >= last_end.get(hit.term, -1):
+            kept.append(hit)
+            last_end[hit.term] = hit.end
+    return kept
+
+
+_R = TypeVar("_R")
+
+
+def _record_factory(cls: type[_R]) -> Callable[..., _R]:
+    """A positional constructor of a frozen dataclass: the native one if built, else the class itself."""
+    names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    return record_factory(cls, names) if record_factory is not None else cls
+
+
+_new_hit: Final = _record_factory(Hit)
+_new_result: Final = _record_factory(ScreeningResult)
+
+
+def compile_lexicon(
+    lexicon: Lexicon,
+    *,
+    homophones: Mapping[str, Sequence[str]] | None = None,
+    split_max_chars: int | None = None,
+) -> CompiledLexicon:
+    """Compile a lexicon: normalise every term, generate its variants, build the automata with allow phrases.
+
+    `homophones` maps a character to characters that sound alike (for example `{"麻": ["马"]}`); each
+    term then also matches with one character replaced. Split-character variants are generated for
+    terms of up to `split_max_chars` characters; None (the default) means every term when the lexicon
+    has at most `variants.SPLIT_ALL_MAX_TERMS` terms, else `variants.SPLIT_MAX_CHARS` (the trade-off is there).
+    """
+    if split_max_chars is None:
+        split_max_chars = MAX_TERM_CHARS if len(lexicon.terms) <= SPLIT_ALL_MAX_TERMS else SPLIT_MAX_CHARS
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # hundreds of thousands of small objects: collections would cost a third of the time
+    try:
+        terms: list[_TermInfo] = [(t.text, t.category, t.level, t.scopes) for t in lexicon.terms]
+        by_pattern = _codes_by_pattern(lexicon, terms, homophones or {}, split_max_chars)
+        for phrase in lexicon.allow:
+            if form := normalise_term(phrase):
+                by_pattern[form] = _NONE  # an allow phrase wins over a term with the same text
+        allow_forms = {normalise_term(phrase) for phrase in lexicon.allow}
+        patterns = list(by_pattern)
+        codes = [c if isinstance(c, int) else _MANY for c in by_pattern.values()]
+        many = {i: tuple(c) for i, c in enumerate(by_pattern.values()) if not isinstance(c, int)}
+        allow = frozenset(i for i, p in enumerate(patterns) if p in allow_forms)
+        return CompiledLexicon(lexicon.version, terms, patterns, codes, many, allow=allow)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _codes_by_pattern(
+    lexicon: Lexicon, terms: list[_TermInfo], homophones: Mapping[str, Sequence[str]], split_max_chars: int
+) -> dict[str, int | list[int]]:
+    by_pattern: dict[str, int | list[int]] = {}
+    get = by_pattern.get
+    for index, term in enumerate(lexicon.terms):
+        stretch = _STRETCH if term.stretch else 0
+        for pattern, family in _forms(term, homophones, split_max_chars):
+            code = index << 4 | family << 2 | stretch
+            if pattern.isascii() and pattern.isalnum():
+                code |= _LATIN
+            if stretch and collapse(pattern) is not pattern:
+                code &= ~_STRETCH  # a pattern with a repeat (哈哈) is never matched stretched
+            old = get(pattern)
+            if old is None:
+                by_pattern[pattern] = code
+            elif isinstance(old, int):
+                if terms[old >> 4][0] != term.text:  # one entry per term text: the first term wins
+                    by_pattern[pattern] = [old, code]
+            elif all(terms[c >> 4][0] != term.text for c in old):
+                old.append(code)
+    return by_pattern
+
+
+def _forms(term: Term, homophones: Mapping[str, Sequence[str]], split_max_chars: int) -> list[tuple[str, int]]:
+    """The term's patterns with their family codes (0 the term itself, then pinyin, split, homophone)."""
+    base = normalise_term(term.text)
+    if not base:
+        return []
+    forms = {base: 0}
+    if term.pinyin and (pinyin := pinyin_variant(base)):
+        forms.setdefault(pinyin, 1)
+    for variant in split_variants(base, split_table(), max_chars=split_max_chars):
+        forms.setdefault(variant, 2)
+    if homophones:
+        for variant in homophone_variants(base, homophones):
+            if form := normalise_term(variant):
+                forms.setdefault(form, 3)
+    return list(forms.items())

@@ -1,0 +1,18 @@
+"""What the content use cases need from the process: the packaged default lexicon and the compiled-lexicon cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from appcomply.content.engine import EngineRegistry, Lexicon, load_default_lexicon
+
+
+@dataclass(frozen=True, slots=True)
+class ContentEnv:
+    default: Lexicon
+    registry: EngineRegistry = field(default_factory=EngineRegistry)
+
+
+def content_env() -> ContentEnv:
+    """One per process: each process compiles each app's lexicon once per version and swaps it atomically."""
+    return ContentEnv(default=load_default_lexicon())

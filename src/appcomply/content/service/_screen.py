@@ -1,0 +1,105 @@
+"""Screening a text for an app: its compiled lexicon (cached per process and version), the result, the hit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select
+
+from appcomply.content import errors, rules
+from appcomply.content.engine import CompiledLexicon, Lexicon, ScreeningResult, layer
+from appcomply.content.models import LexiconState, ScreeningHit
+from appcomply.content.service._env import ContentEnv
+from appcomply.content.service._lexicon import app_lexicon, get_state
+from appcomply.kernel.context import Ctx
+from appcomply.kernel.ids import new_id
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    id: uuid.UUID
+    kind: rules.ContentKind
+    result: ScreeningResult
+    lexicon_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class TermHits:
+    term: str
+    total: int
+    by_kind: dict[str, int]
+    last_at: dt.datetime | None
+
+
+def compiled_for(ctx: Ctx, env: ContentEnv, app_id: uuid.UUID) -> tuple[CompiledLexicon, int]:
+    """The app's compiled lexicon at its current version: one primary-key read per call; the terms are read and
+    compiled only when this process has not yet compiled that version."""
+    row = ctx.session.get(LexiconState, app_id)
+    if row is None:
+        version, include_default, stamp = 0, True, "-"
+    else:
+        version, include_default, stamp = row.version, row.include_default, row.updated_at.isoformat()
+    # The change time joins the counter so that a version number reused after a rolled-back change never
+    # matches a lexicon compiled from the change that was rolled back.
+    key = f"{version}:{stamp}:{env.default.version if include_default else '-'}"
+
+    def load() -> Lexicon:
+        own = app_lexicon(ctx, app_id, key)
+        return layer(env.default, own, version=key) if include_default else own
+
+    return env.registry.get(app_id, key, load), version
+
+
+def screen(ctx: Ctx, env: ContentEnv, *, app_id: uuid.UUID, text: str, kind: rules.ContentKind) -> Screening:
+    """Screen one text as shown to users. Refused: TextTooLong (over 10,000 characters).
+
+    A screening changes nothing the app relies on; a screening that hits is logged (term, category, level, kind —
+    never the text) so the console can show each term's hits. The log is telemetry, not an audited change.
+    """
+    if len(text) > rules.MAX_SCREEN_CHARS:
+        raise errors.TextTooLong(
+            f"at most {rules.MAX_SCREEN_CHARS} characters per screening; this text has {len(text)}",
+            max_chars=rules.MAX_SCREEN_CHARS,
+        )
+    compiled, version = compiled_for(ctx, env, app_id)
+    result = compiled.screen(text, kind.value)
+    screening_id = new_id()
+    if result.hits:
+        now = ctx.clock.now()
+        ctx.session.execute(
+            insert(ScreeningHit),
+            [
+                {
+                    "id": new_id(),
+                    "app_id": app_id,
+                    "screening_id": screening_id,
+                    "kind": kind.value,
+                    "term": h.detector or h.term,
+                    "category": h.category.value,
+                    "level": h.level.value,
+                    "evasions": list(h.evasions),
+                    "lexicon_version": version,
+                    "at": now,
+                }
+                for h in result.hits
+            ],
+        )
+    return Screening(screening_id, kind, result, version)
+
+
+def term_hits(ctx: Ctx, app_id: uuid.UUID, term: str) -> TermHits:
+    """How often a term (or a detector, by name) hit in the app, per content kind, and when last."""
+    get_state(ctx, app_id)
+    stmt = (
+        select(ScreeningHit.kind, func.count(), func.max(ScreeningHit.at))
+        .where(ScreeningHit.app_id == app_id, ScreeningHit.term == term)
+        .group_by(ScreeningHit.kind)
+    )
+    by_kind: dict[str, int] = {}
+    last: dt.datetime | None = None
+    for kind, count, at in ctx.session.execute(stmt):
+        by_kind[kind] = count
+        last = at if last is None or (at is not None and at > last) else last
+    return TermHits(term, sum(by_kind.values()), by_kind, last)
