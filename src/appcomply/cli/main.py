@@ -72,9 +72,9 @@ def serve(
     base = f"http://{bind_host}:{bind_port}" if (host or port) else web.public_url.rstrip("/")
     typer.echo(f"appcomply console: {base}/console/   API: {base}/v1/   OpenAPI: {base}/openapi.json")
     if workers > 1:  # each worker process builds its own services from the same environment
-        uvicorn.run("appcomply.web.app:create_app", factory=True, host=bind_host, port=bind_port, workers=workers,
-                    log_level="warning")  # fmt: skip
-        return
+        from appcomply.web.serving import serve_workers
+
+        raise typer.Exit(serve_workers(bind_host, bind_port, workers=workers))
     uvicorn.run(create_app(services=cli.services), host=bind_host, port=bind_port, log_level="info")
 
 
