@@ -159,3 +159,17 @@ def test_the_console_marks_hits_in_a_tested_text(client: TestClient, ctx: Ctx, a
     )
     assert result.status_code == 200
     assert "&lt;b&gt;<mark>出售弹簧刀</mark>&lt;/b&gt;" in result.text
+
+
+def test_a_phone_number_may_be_denied_but_the_audit_log_holds_it_masked(
+    client: TestClient, connection: Connection, app: App, key: dict[str, str], staff: dict[str, str]
+) -> None:
+    body = {"text": "13800138000", "category": "fraud", "level": "block"}
+    assert client.post(f"/v1/apps/{app.id}/lexicon/terms", json=body, headers=staff).status_code == 201
+    assert (
+        client.post(f"/v1/apps/{app.id}/lexicon/allow", json={"text": "客服 4008001234"}, headers=staff).status_code
+        == 201
+    )
+    data = connection.scalars(select(AuditEntry.data).where(AuditEntry.event.like("content.%"))).all()
+    assert [d["text"] for d in data] == ["138****8000", "客服 400***1234"]
+    assert _screen(client, key, "骗子电话 138-0013-8000")["verdict"] == "block"

@@ -228,7 +228,7 @@ def add_allow(ctx: Ctx, app_id: uuid.UUID, text: str) -> AllowPhrase:
     state = _bump(ctx, app_id)
     audit.record(
         ctx, ContentEvent.ALLOW_ADDED, subject=audit.Subject("allow_phrase", str(row.id)), app_id=app_id,
-        data={"text": text, "version": state.version},
+        data={"text": rules.audit_text(text), "version": state.version},
     )  # fmt: skip
     return row
 
@@ -243,7 +243,7 @@ def remove_allow(ctx: Ctx, app_id: uuid.UUID, phrase_id: uuid.UUID) -> None:
     state = _bump(ctx, app_id)
     audit.record(
         ctx, ContentEvent.ALLOW_REMOVED, subject=audit.Subject("allow_phrase", str(row.id)), app_id=app_id,
-        data={"text": row.text, "version": state.version},
+        data={"text": rules.audit_text(row.text), "version": state.version},
     )  # fmt: skip
 
 
@@ -267,7 +267,7 @@ def app_lexicon(ctx: Ctx, app_id: uuid.UUID, version: str) -> Lexicon:
 
 
 def _term_data(row: LexiconTerm, state: LexiconState) -> dict[str, Any]:
-    return {"text": row.text, "category": row.category, "level": row.level, "scopes": row.scopes,
+    return {"text": rules.audit_text(row.text), "category": row.category, "level": row.level, "scopes": row.scopes,
             "version": state.version}  # fmt: skip
 
 
