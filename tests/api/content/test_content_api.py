@@ -10,6 +10,7 @@ from tests.factories.apps import make_api_key, make_app, make_staff_token
 
 from appcomply.apps.models import App
 from appcomply.audit.models import AuditEntry
+from appcomply.bootstrap import Services
 from appcomply.content.models import LexiconTerm, ScreeningHit
 from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
@@ -173,3 +174,17 @@ def test_a_phone_number_may_be_denied_but_the_audit_log_holds_it_masked(
     data = connection.scalars(select(AuditEntry.data).where(AuditEntry.event.like("content.%"))).all()
     assert [d["text"] for d in data] == ["138****8000", "客服 400***1234"]
     assert _screen(client, key, "骗子电话 138-0013-8000")["verdict"] == "block"
+
+
+def test_apps_without_their_own_lexicon_share_one_compiled_default(
+    client: TestClient, ctx: Ctx, services: Services, app: App, key: dict[str, str], staff: dict[str, str]
+) -> None:
+    other = _auth(make_api_key(ctx, make_app(ctx)))
+    _screen(client, key, "出售弹簧刀")
+    _screen(client, other, "出售弹簧刀")
+    registry = services.content.registry
+    assert registry.get("default", services.content.default.version, lambda: pytest.fail("compiled twice"))
+    # The first change gives the app a lexicon of its own, compiled separately; the other app keeps the default.
+    client.post(f"/v1/apps/{app.id}/lexicon/terms", json={"text": "蓝莓果酱", "category": "custom"}, headers=staff)
+    assert _screen(client, key, "蓝莓果酱")["verdict"] == "block"
+    assert _screen(client, other, "蓝莓果酱")["verdict"] == "pass"

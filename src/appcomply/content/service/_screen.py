@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Final
 
 from sqlalchemy import func, insert, select
 
@@ -15,6 +16,8 @@ from appcomply.content.service._env import ContentEnv
 from appcomply.content.service._lexicon import app_lexicon, get_state
 from appcomply.kernel.context import Ctx
 from appcomply.kernel.ids import new_id
+
+DEFAULT_KEY: Final = "default"  # the registry key of the packaged default lexicon, shared by apps without their own
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +38,12 @@ class TermHits:
 
 def compiled_for(ctx: Ctx, env: ContentEnv, app_id: uuid.UUID) -> tuple[CompiledLexicon, int]:
     """The app's compiled lexicon at its current version: one primary-key read per call; the terms are read and
-    compiled only when this process has not yet compiled that version."""
+    compiled only when this process has not yet compiled that version. Every app that never changed its lexicon
+    shares the one compiled default (not one copy per app)."""
     row = ctx.session.get(LexiconState, app_id)
     if row is None:
-        version, include_default, stamp = 0, True, "-"
-    else:
-        version, include_default, stamp = row.version, row.include_default, row.updated_at.isoformat()
+        return env.registry.get(DEFAULT_KEY, env.default.version, lambda: env.default), 0
+    version, include_default, stamp = row.version, row.include_default, row.updated_at.isoformat()
     # The change time joins the counter so that a version number reused after a rolled-back change never
     # matches a lexicon compiled from the change that was rolled back.
     key = f"{version}:{stamp}:{env.default.version if include_default else '-'}"
