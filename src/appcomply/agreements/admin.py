@@ -10,7 +10,6 @@ import uuid
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
-from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 
 from appcomply import apps
@@ -19,7 +18,7 @@ from appcomply.agreements.schemas import DraftForm
 from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
 from appcomply.web.security import ANY_STAFF, Auth, AuthDep, Guard, PublicCtx, console_chrome
-from appcomply.web.templating import DISPLAY_TZ, render
+from appcomply.web.templating import DISPLAY_TZ, render, see_other
 
 if TYPE_CHECKING:
     from appcomply.agreements.models import Version
@@ -167,7 +166,7 @@ def set_policy(
     """Change the notice period and the kinds required at registration."""
     app = apps.get_app_by_slug(ctx, slug)
     service.set_policy(ctx, app.id, notice_days=notice_days, required_kinds=required or [])
-    return _see_other(f"/console/apps/{slug}/documents")
+    return see_other(f"/console/apps/{slug}/documents")
 
 
 @router.post("/apps/{slug}/documents")
@@ -184,7 +183,7 @@ def create_draft(
     version = service.create_draft(
         ctx, app.id, kind=kind, slug=doc_slug.strip(), language=language, data=DraftForm(body=body)
     )
-    return _see_other(f"/console/document-versions/{version.id}")
+    return see_other(f"/console/document-versions/{version.id}")
 
 
 @router.get("/document-versions/{version_id}")
@@ -238,14 +237,14 @@ def edit_draft(
         body=body, material=material, change_summary=change_summary, effective_at=_parse_local(effective_at)
     )
     version = service.edit_draft(ctx, version_id, data)
-    return _see_other(f"/console/document-versions/{version.id}")
+    return see_other(f"/console/document-versions/{version.id}")
 
 
 @router.post("/document-versions/{version_id}/schedule")
 def schedule(ctx: ComplianceCtx, version_id: uuid.UUID) -> Response:
     """Publish the draft for its effective time; a material change notifies every user."""
     version = service.schedule_version(ctx, version_id)
-    return _see_other(f"/console/document-versions/{version.id}")
+    return see_other(f"/console/document-versions/{version.id}")
 
 
 def _parse_local(value: str) -> dt.datetime | None:
@@ -256,10 +255,3 @@ def _parse_local(value: str) -> dt.datetime | None:
         return dt.datetime.fromisoformat(value.strip()).replace(tzinfo=DISPLAY_TZ)
     except ValueError:
         raise errors.EffectiveDateRequired("the effective time is not a date and time") from None
-
-
-def _see_other(url: str) -> Response:
-    """After a POST: go to the page (htmx follows HX-Redirect; a plain form follows the 303)."""
-    response = RedirectResponse(url, status_code=303)
-    response.headers["HX-Redirect"] = url
-    return response

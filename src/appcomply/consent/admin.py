@@ -7,7 +7,6 @@ import uuid
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
-from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from appcomply import accounts, apps
@@ -18,7 +17,7 @@ from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
 from appcomply.web.deps import ServicesDep
 from appcomply.web.security import Auth, AuthDep, Guard, PublicCtx, console_chrome
-from appcomply.web.templating import render
+from appcomply.web.templating import render, see_other
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 public_router = APIRouter(prefix="/p", include_in_schema=False)
@@ -179,14 +178,14 @@ def save_activity(
             service.create_activity(ctx, app.id, ActivityCreate(key=key, **fields))
     except ValidationError as exc:
         raise errors.InvalidActivity(f"the activity is not valid: {exc.errors()[0]['msg']}") from None
-    return _see_other(f"/console/apps/{slug}/processing")
+    return see_other(f"/console/apps/{slug}/processing")
 
 
 @router.post("/apps/{slug}/processing/{key}/archive")
 def archive(ctx: ComplianceCtx, slug: str, key: str) -> Response:
     app = apps.get_app_by_slug(ctx, slug)
     service.archive_activity(ctx, app.id, key)
-    return _see_other(f"/console/apps/{slug}/processing")
+    return see_other(f"/console/apps/{slug}/processing")
 
 
 @router.get("/users/{user_id}/consents")
@@ -236,7 +235,7 @@ def complete_request(
     app = apps.get_app_by_slug(ctx, slug)
     _own(ctx, app.id, request_id)
     service.complete_request(ctx, request_id, note=note.strip())
-    return _see_other(f"/console/apps/{slug}/data-requests")
+    return see_other(f"/console/apps/{slug}/data-requests")
 
 
 @router.post("/apps/{slug}/data-requests/{request_id}/rejection")
@@ -246,16 +245,10 @@ def reject_request(
     app = apps.get_app_by_slug(ctx, slug)
     _own(ctx, app.id, request_id)
     service.reject_request(ctx, request_id, reason=note.strip())
-    return _see_other(f"/console/apps/{slug}/data-requests")
+    return see_other(f"/console/apps/{slug}/data-requests")
 
 
 def _own(ctx: Ctx, app_id: uuid.UUID, request_id: uuid.UUID) -> None:
     """A request is closed from its own app's board only: a forged form cannot close another app's request."""
     if service.get_request(ctx, request_id).app_id != app_id:
         raise errors.RequestNotFound("no such request in this app", request_id=str(request_id))
-
-
-def _see_other(url: str) -> Response:
-    response = RedirectResponse(url, status_code=303)
-    response.headers["HX-Redirect"] = url
-    return response

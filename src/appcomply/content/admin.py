@@ -9,7 +9,6 @@ from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
-from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 from pydantic import ValidationError
 
@@ -23,7 +22,7 @@ from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
 from appcomply.web.deps import ServicesDep
 from appcomply.web.security import Auth, AuthDep, Guard, console_chrome
-from appcomply.web.templating import render
+from appcomply.web.templating import render, see_other
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -120,14 +119,14 @@ def add_term(
     except ValidationError:
         raise InvalidTerm("a term has 1 to 50 characters") from None
     service.add_term(ctx, app.id, data)
-    return _see_other(f"/console/apps/{slug}/lexicon")
+    return see_other(f"/console/apps/{slug}/lexicon")
 
 
 @router.post("/apps/{slug}/lexicon/terms/{term_id}/delete")
 def remove_term(ctx: EditorCtx, slug: str, term_id: uuid.UUID) -> Response:
     app = apps.get_app_by_slug(ctx, slug)
     service.remove_term(ctx, app.id, term_id)
-    return _see_other(f"/console/apps/{slug}/lexicon")
+    return see_other(f"/console/apps/{slug}/lexicon")
 
 
 @router.post("/apps/{slug}/lexicon/imports")
@@ -143,28 +142,28 @@ def import_terms(
     app = apps.get_app_by_slug(ctx, slug)
     data = ImportCreate(text=text, default_category=default_category, default_level=default_level, source=source)
     service.import_terms(ctx, app.id, data)
-    return _see_other(f"/console/apps/{slug}/lexicon")
+    return see_other(f"/console/apps/{slug}/lexicon")
 
 
 @router.post("/apps/{slug}/lexicon/allow")
 def add_allow(ctx: EditorCtx, slug: str, text: Annotated[str, Form(min_length=1, max_length=50)]) -> Response:
     app = apps.get_app_by_slug(ctx, slug)
     service.add_allow(ctx, app.id, text.strip())
-    return _see_other(f"/console/apps/{slug}/lexicon")
+    return see_other(f"/console/apps/{slug}/lexicon")
 
 
 @router.post("/apps/{slug}/lexicon/allow/{phrase_id}/delete")
 def remove_allow(ctx: EditorCtx, slug: str, phrase_id: uuid.UUID) -> Response:
     app = apps.get_app_by_slug(ctx, slug)
     service.remove_allow(ctx, app.id, phrase_id)
-    return _see_other(f"/console/apps/{slug}/lexicon")
+    return see_other(f"/console/apps/{slug}/lexicon")
 
 
 @router.post("/apps/{slug}/lexicon/settings")
 def settings(ctx: EditorCtx, slug: str, include_default: Annotated[bool, Form()] = False) -> Response:
     app = apps.get_app_by_slug(ctx, slug)
     service.set_include_default(ctx, app.id, include_default)
-    return _see_other(f"/console/apps/{slug}/lexicon")
+    return see_other(f"/console/apps/{slug}/lexicon")
 
 
 @router.get("/apps/{slug}/lexicon/terms/{term_id}")
@@ -178,9 +177,3 @@ def term_page(request: Request, ctx: ReaderCtx, auth: AuthDep, slug: str, term_i
         "can_edit": auth.actor.has_any_role(frozenset({Role.COMPLIANCE})),
     }  # fmt: skip
     return render(request, "content/term.html", context=context)
-
-
-def _see_other(url: str) -> Response:
-    response = RedirectResponse(url, status_code=303)
-    response.headers["HX-Redirect"] = url
-    return response

@@ -19,7 +19,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, pass_context, selec
 from jinja2.runtime import Context
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 LOCALES: Final = ("zh_CN", "en")
 DEFAULT_LOCALE: Final = "zh_CN"
@@ -140,3 +140,8 @@ def render(
             request, name, context, status_code=status_code, headers=merged, block_name=fragment
         )
     return templates.TemplateResponse(request, name, context, status_code=status_code, headers=merged)
+
+
+def see_other(url: str) -> Response:
+    """After a console POST: go to the page (htmx follows HX-Redirect; a plain form follows the 303)."""
+    return RedirectResponse(url, status_code=303, headers={"HX-Redirect": url})
