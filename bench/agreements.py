@@ -25,12 +25,11 @@ from httpx import Response
 from sqlalchemy import text
 
 from appcomply import accounts, agreements, apps
-from appcomply.bootstrap import Services, build_services
+from appcomply.bootstrap import Services, build_services, create_app
 from appcomply.db.migrate import upgrade
 from appcomply.db.session import unit_of_work
 from appcomply.kernel.actor import Actor, ActorKind, system_actor
 from appcomply.settings import DatabaseSettings, Settings
-from appcomply.web.app import create_app
 
 BODY = "# 用户服务协议（基准测试）\n\n" + "\n".join(f"第{n}条 条款内容，用于基准测试。" for n in range(1, 40))
 

@@ -33,7 +33,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
 from appcomply import accounts, apps
-from appcomply.bootstrap import Services, build_services
+from appcomply.bootstrap import Services, build_services, create_app
 from appcomply.db.migrate import upgrade
 from appcomply.db.session import unit_of_work
 from appcomply.identity import rules
@@ -43,7 +43,6 @@ from appcomply.identity.schemas import PhoneStart
 from appcomply.kernel.actor import Actor, ActorKind, system_actor
 from appcomply.kernel.errors import DomainError
 from appcomply.settings import DatabaseSettings, IdentitySettings, Settings
-from appcomply.web.app import create_app
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TODAY = dt.date(2026, 11, 29)

@@ -19,7 +19,8 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from appcomply.bootstrap import Services
+from appcomply.agreements import AgreementsEnv
+from appcomply.bootstrap import Services, create_app
 from appcomply.content.engine import EngineRegistry, Lexicon, load_default_lexicon
 from appcomply.content.service import ContentEnv
 from appcomply.db.migrate import upgrade
@@ -33,7 +34,6 @@ from appcomply.notices import NoticesEnv
 from appcomply.notices.ports import NoticeSenders
 from appcomply.notices.providers import LocalEmailOutbox
 from appcomply.settings import DatabaseSettings, Environment, NoticesSettings, Settings
-from appcomply.web.app import create_app
 
 REPORT = Path(os.environ.get("APPCOMPLY_TEST_DB_REPORT", "var/test-db-report.json"))
 NOW = dt.datetime(2026, 11, 29, 9, 0, tzinfo=dt.UTC)
@@ -126,6 +126,7 @@ def services(
         identity=identity,
         notices=NoticesEnv(senders=senders, keyring=identity.keyring, limits=settings.notices),
         content=ContentEnv(default=default_lexicon, registry=EngineRegistry()),
+        agreements=AgreementsEnv(index_key=identity.index_key),
     )
 
 

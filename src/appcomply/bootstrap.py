@@ -1,24 +1,50 @@
-"""Composition root: builds the process's services (engine, session factory, clock) from settings."""
+"""Composition root: the only module that knows every domain.
+
+It builds the process's services (engine, session factory, clock, each domain's environment) from settings,
+lists every domain's routers and background work, and assembles the web application from them. `web/` is
+plumbing that knows no domain; `cli/` builds on this module. A new domain joins the platform here.
+"""
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Final
 
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from appcomply.accounts import api as accounts_api
+from appcomply.agreements import AgreementsEnv
+from appcomply.agreements import admin as agreements_admin
+from appcomply.agreements import api as agreements_api
+from appcomply.apps import CredentialAuthenticator
+from appcomply.apps import admin as apps_admin
+from appcomply.apps import api as apps_api
+from appcomply.consent import admin as consent_admin
+from appcomply.consent import api as consent_api
+from appcomply.content import admin as content_admin
+from appcomply.content import api as content_api
 from appcomply.content.service import ContentEnv, content_env
 from appcomply.db.session import make_engine, make_session_factory
 from appcomply.identity import IdentityEnv, identity_env
+from appcomply.identity import admin as identity_admin
+from appcomply.identity import api as identity_api
 from appcomply.identity.providers import build_identity_providers
 from appcomply.kernel.clock import Clock, SystemClock
-from appcomply.notices import NoticesEnv
+from appcomply.notices import NoticesEnv, OutboxDrainer
+from appcomply.notices import admin as notices_admin
+from appcomply.notices import api as notices_api
 from appcomply.notices.providers import build_notice_senders
 from appcomply.settings import Settings
+from appcomply.web.app import build_app
+from appcomply.web.security import Authenticator
 
 # Every module with tables; migrations and `alembic check` see the metadata only after these are imported.
-MODEL_MODULES = (
+MODEL_MODULES: Final = (
     "appcomply.audit.models",
     "appcomply.apps.models",
     "appcomply.accounts.models",
@@ -29,6 +55,45 @@ MODEL_MODULES = (
     "appcomply.consent.models",
 )
 
+# Every domain's routers, in the order the OpenAPI document lists them: JSON API first, then the console, then
+# the public pages.
+ROUTERS: Final[tuple[APIRouter, ...]] = (
+    apps_api.router,
+    accounts_api.router,
+    identity_api.router,
+    notices_api.router,
+    agreements_api.router,
+    consent_api.router,
+    content_api.router,
+    apps_admin.router,
+    identity_admin.router,
+    notices_admin.router,
+    agreements_admin.router,
+    consent_admin.router,
+    content_admin.router,
+    consent_admin.public_router,
+    agreements_admin.public_router,
+)
+
+DESCRIPTION: Final = """\
+One HTTP API for an app provider's duties under the CAC *Provisions on the Administration of Information
+Services for Mobile Internet Applications* (2022): real identity, agreements, consent, content review,
+complaints, vulnerabilities, audit.
+
+Errors are `application/problem+json` (RFC 9457) with a stable `code`. App backends authenticate with
+`Authorization: Bearer <app API key>`; staff with a console session or a personal token (`st_…`).
+"""
+
+TAGS: Final = (
+    {"name": "apps", "description": "Tenants, features, licences, API keys, staff tokens"},
+    {"name": "accounts", "description": "An app's end users: public profile and status"},
+    {"name": "identity", "description": "Real-identity verification (Art 6), gating, the identity vault"},
+    {"name": "agreements", "description": "Published rules and agreements, acceptances (Art 16, PIPL 14/17)"},
+    {"name": "notices", "description": "A user's in-app inbox of notices (changes, decisions)"},
+    {"name": "consent", "description": "Processing map, consent ledger and checks, data-subject requests"},
+    {"name": "content", "description": "Text screening and the app's lexicon (Art 8)"},
+)
+
 
 def import_all_models() -> None:
     for name in MODEL_MODULES:
@@ -37,6 +102,8 @@ def import_all_models() -> None:
 
 @dataclass(frozen=True, slots=True)
 class Services:
+    """The process's services; satisfies `web.deps.Platform`, and each domain's router reads its own env by name."""
+
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
@@ -44,6 +111,8 @@ class Services:
     identity: IdentityEnv
     notices: NoticesEnv
     content: ContentEnv
+    agreements: AgreementsEnv
+    authenticator: Authenticator = field(default_factory=CredentialAuthenticator)
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
@@ -59,6 +128,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         identity=identity,
         notices=notices_env(settings, identity),
         content=content_env(),
+        agreements=AgreementsEnv(index_key=identity.index_key),
     )
 
 
@@ -66,3 +136,34 @@ def notices_env(settings: Settings, identity: IdentityEnv) -> NoticesEnv:
     """Notices go out through identity's SMS gateway and sealed under the same vault keys."""
     senders = build_notice_senders(settings, sms=identity.providers.sms)
     return NoticesEnv(senders=senders, keyring=identity.keyring, limits=settings.notices)
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """The web application from settings (or from ready-made services, as tests do)."""
+    if services is None:
+        services = build_services(settings or Settings())
+    return build_app(services, routers=ROUTERS, description=DESCRIPTION, tags=TAGS, lifespan=_background(services))
+
+
+def _background(services: Services) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The single-process default: the server delivers the notices outbox itself while it runs (settings)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        settings = services.settings
+        drainer = None
+        if settings.notices.drains_in_process(settings.database.url):
+            drainer = OutboxDrainer(
+                services.session_factory,
+                clock=services.clock,
+                env=services.notices,
+                interval=settings.notices.drain_interval_seconds,
+            )
+            drainer.start()
+        try:
+            yield
+        finally:
+            if drainer is not None:
+                drainer.stop()
+
+    return lifespan

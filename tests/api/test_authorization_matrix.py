@@ -46,7 +46,7 @@ from appcomply.apps.schemas import (
     LicenceCreate,
     StaffTokenCreate,
 )
-from appcomply.bootstrap import Services
+from appcomply.bootstrap import Services, create_app
 from appcomply.consent import service as consent_service
 from appcomply.consent.rules import RequestKind, WorkCalendar
 from appcomply.consent.schemas import (
@@ -78,7 +78,6 @@ from appcomply.kernel.actor import Actor, ActorKind, Role
 from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
 from appcomply.settings import DatabaseSettings, Environment, Settings
-from appcomply.web.app import create_app
 from appcomply.web.security import Guard
 
 # (method, path) -> why it needs no credential. Empty on purpose: every /v1 operation acts for someone. A public

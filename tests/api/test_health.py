@@ -7,9 +7,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from appcomply.bootstrap import Services
+from appcomply.bootstrap import Services, create_app
 from appcomply.db.session import make_engine
-from appcomply.web.app import create_app
 
 
 def test_liveness_and_readiness_report_ok_on_a_migrated_database(client: TestClient) -> None:

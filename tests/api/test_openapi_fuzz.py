@@ -37,13 +37,12 @@ from appcomply.accounts import service as accounts_service
 from appcomply.agreements import DocumentKind
 from appcomply.apps import FeatureCreate, LicenceCreate, LicenceKind, ServiceKind, service
 from appcomply.audit.models import AuditEntry
-from appcomply.bootstrap import Services
+from appcomply.bootstrap import Services, create_app
 from appcomply.identity import service as identity_service
 from appcomply.identity.schemas import PhoneStart
 from appcomply.kernel.actor import Actor, ActorKind, Role
 from appcomply.kernel.context import Ctx
 from appcomply.settings import DatabaseSettings, Environment, Settings
-from appcomply.web.app import create_app
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MAX_EXAMPLES = 25

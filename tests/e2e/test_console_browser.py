@@ -18,13 +18,12 @@ import pytest
 import uvicorn
 from playwright.sync_api import expect, sync_playwright
 
-from appcomply.bootstrap import build_services
+from appcomply.bootstrap import build_services, create_app
 from appcomply.cli.demo import seed_demo
 from appcomply.db.migrate import upgrade
 from appcomply.db.session import unit_of_work
 from appcomply.kernel.actor import cli_actor
 from appcomply.settings import DatabaseSettings, Environment, Settings
-from appcomply.web.app import create_app
 
 pytestmark = pytest.mark.browser
 

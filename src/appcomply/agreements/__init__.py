@@ -5,6 +5,7 @@ from appcomply.agreements.errors import VersionNotFound
 from appcomply.agreements.rules import Channel, DocumentKind, Language, VersionState, clause_address
 from appcomply.agreements.schemas import AcceptanceCreate, DraftForm
 from appcomply.agreements.service import (
+    AgreementsEnv,
     PolicyVersionRef,
     accept_version,
     create_draft,
@@ -23,6 +24,7 @@ from appcomply.agreements.service import (
 
 __all__ = [
     "AcceptanceCreate",
+    "AgreementsEnv",
     "Channel",
     "DocumentKind",
     "DraftForm",

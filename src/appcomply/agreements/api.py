@@ -15,10 +15,13 @@ from appcomply.agreements.schemas import (
     NoticeCountsRead,
     PendingRead,
 )
+from appcomply.agreements.service import AgreementsEnv
 from appcomply.kernel.context import Ctx
-from appcomply.web.deps import ServicesDep
+from appcomply.web.deps import env_dependency
 from appcomply.web.openapi import problem_responses
 from appcomply.web.security import Guard
+
+AgreementsEnvDep = Annotated[AgreementsEnv, Depends(env_dependency("agreements", AgreementsEnv))]
 
 router = APIRouter(prefix="/v1", tags=["agreements"], responses=problem_responses(401, 403))
 
@@ -45,10 +48,10 @@ def read_documents(ctx: AppCtx) -> DocumentsRead:
     summary="Record a user's acceptance of a document version",
     responses=problem_responses(400, 404, 413, 422),
 )
-def accept_version(ctx: AppCtx, services: ServicesDep, user_id: uuid.UUID, body: AcceptanceCreate) -> AcceptanceRead:
+def accept_version(ctx: AppCtx, env: AgreementsEnvDep, user_id: uuid.UUID, body: AcceptanceCreate) -> AcceptanceRead:
     """Only an affirmative acceptance, saying where (channel), when (client time), and from which IP and client.
     A draft or superseded version is refused; the acceptance keeps the accepted text's hash."""
-    row = service.accept_version(ctx, user_id, body, index_key=services.identity.index_key)
+    row = service.accept_version(ctx, user_id, body, index_key=env.index_key)
     return AcceptanceRead.model_validate(row)
 
 

@@ -5,6 +5,7 @@ from appcomply.apps.models import App
 from appcomply.apps.rules import Catalogue, LicenceKind, ServiceKind, load_catalogue
 from appcomply.apps.schemas import AppCreate, AppRead, FeatureCreate, LicenceCreate
 from appcomply.apps.service import (
+    CredentialAuthenticator,
     add_feature,
     app_read,
     authenticate_api_key,
@@ -30,6 +31,7 @@ __all__ = [
     "AppNotFound",
     "AppRead",
     "Catalogue",
+    "CredentialAuthenticator",
     "FeatureCreate",
     "InvalidToken",
     "LicenceCreate",

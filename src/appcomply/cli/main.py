@@ -64,7 +64,7 @@ def serve(
     """Serve the API, console and public pages."""
     import uvicorn
 
-    from appcomply.web.app import create_app
+    from appcomply.bootstrap import create_app
 
     cli = state(ctx)
     web = cli.settings.web

@@ -34,11 +34,14 @@ from appcomply.consent.schemas import (
     LegalHoldRead,
     StateRead,
 )
+from appcomply.identity import IdentityEnv
 from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
-from appcomply.web.deps import ServicesDep
+from appcomply.web.deps import ServicesDep, env_dependency
 from appcomply.web.openapi import problem_responses
 from appcomply.web.security import Guard
+
+IdentityEnvDep = Annotated[IdentityEnv, Depends(env_dependency("identity", IdentityEnv))]
 
 router = APIRouter(prefix="/v1", tags=["consent"], responses=problem_responses(401, 403))
 
@@ -235,7 +238,9 @@ def request_read(
     summary="Receive a data-subject request",
     responses=problem_responses(400, 404, 409, 413, 422),
 )
-def open_request(request: Request, ctx: AppCtx, services: ServicesDep, body: DataRequestCreate) -> DataRequestRead:
+def open_request(
+    request: Request, ctx: AppCtx, services: ServicesDep, identity_env: IdentityEnvDep, body: DataRequestCreate
+) -> DataRequestRead:
     """Access, copy, correction, deletion, withdrawal, cancellation (注销), explanation or portability. A code goes
     to the user's latest verified phone (status `verifying`); due 15 working days after receipt. Refused:
     `consent.request.no_verified_phone`, `consent.request.legal_hold` (deletion or cancellation under a hold),
@@ -243,7 +248,7 @@ def open_request(request: Request, ctx: AppCtx, services: ServicesDep, body: Dat
     client_ip = request.client.host if request.client else None
     calendar = service.work_calendar(services.settings.consent)
     row = service.open_request(
-        ctx, body.user_id, body, identity_env=services.identity, calendar=calendar, client_ip=client_ip
+        ctx, body.user_id, body, identity_env=identity_env, calendar=calendar, client_ip=client_ip
     )
     return request_read(ctx, row, calendar=calendar, verification_status=service.verification_status(ctx, row))
 
@@ -255,11 +260,11 @@ def open_request(request: Request, ctx: AppCtx, services: ServicesDep, body: Dat
     responses=problem_responses(400, 404, 409, 413, 422),
 )
 def confirm_request(
-    ctx: AppCtx, services: ServicesDep, request_id: uuid.UUID, body: DataRequestConfirm
+    ctx: AppCtx, services: ServicesDep, identity_env: IdentityEnvDep, request_id: uuid.UUID, body: DataRequestConfirm
 ) -> DataRequestRead:
     """Right code: `in_progress`. A wrong code is an answer, not an error: the request stays `verifying` and
     `verification_status` says whether another try is possible (`pending`) or not (`locked`, `expired`)."""
-    row, verification = service.confirm_request(ctx, request_id, body.code, identity_env=services.identity)
+    row, verification = service.confirm_request(ctx, request_id, body.code, identity_env=identity_env)
     calendar = service.work_calendar(services.settings.consent)
     return request_read(ctx, row, calendar=calendar, verification_status=verification)
 

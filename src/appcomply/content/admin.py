@@ -18,11 +18,14 @@ from appcomply.content.engine import CATEGORY_LABELS, Category, Hit, Level
 from appcomply.content.errors import InvalidTerm
 from appcomply.content.rules import MAX_SCREEN_CHARS, ContentKind
 from appcomply.content.schemas import ImportCreate, TermCreate
+from appcomply.content.service import ContentEnv
 from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
-from appcomply.web.deps import ServicesDep
+from appcomply.web.deps import env_dependency
 from appcomply.web.security import Auth, AuthDep, Guard, console_chrome
 from appcomply.web.templating import render, see_other
+
+ContentEnvDep = Annotated[ContentEnv, Depends(env_dependency("content", ContentEnv))]
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -49,7 +52,7 @@ def highlight(text: str, hits: tuple[Hit, ...]) -> Markup:
 
 
 def _page_context(
-    ctx: Ctx, auth: Auth, services: ServicesDep, slug: str, *, category: Category | None, level: Level | None,
+    ctx: Ctx, auth: Auth, env: ContentEnvDep, slug: str, *, category: Category | None, level: Level | None,
     q: str, after: uuid.UUID | None,
 ) -> dict[str, Any]:  # fmt: skip
     app = apps.get_app_by_slug(ctx, slug)
@@ -62,7 +65,7 @@ def _page_context(
     return {
         **console_chrome(auth, nav="lexicon"), "app_slug": app.slug, "app": app,
         "state": service.get_state(ctx, app.id), "terms": rows[:PAGE_SIZE], "term_count": terms,
-        "allow_count": allow, "allow": service.list_allow(ctx, app.id), "default": services.content.default,
+        "allow_count": allow, "allow": service.list_allow(ctx, app.id), "default": env.default,
         "categories": list(Category), "labels": CATEGORY_LABELS, "levels": list(Level), "kinds": list(ContentKind),
         "filters": filters, "q": q, "category": category, "level": level,
         "first_query": urlencode(filters) if after else None, "next_query": next_query,
@@ -75,7 +78,7 @@ def lexicon_page(
     request: Request,
     ctx: ReaderCtx,
     auth: AuthDep,
-    services: ServicesDep,
+    env: ContentEnvDep,
     slug: str,
     category: Category | None = None,
     level: Level | None = None,
@@ -83,7 +86,7 @@ def lexicon_page(
     after: uuid.UUID | None = None,
 ) -> Response:
     """The lexicon: layering and version, the app's terms (filter, page), import, allow-list, and a test box."""
-    context = _page_context(ctx, auth, services, slug, category=category, level=level, q=q, after=after)
+    context = _page_context(ctx, auth, env, slug, category=category, level=level, q=q, after=after)
     return render(request, "content/lexicon.html", context=context, block="terms")
 
 
@@ -91,14 +94,14 @@ def lexicon_page(
 def try_text(
     request: Request,
     ctx: ReaderCtx,
-    services: ServicesDep,
+    env: ContentEnvDep,
     slug: str,
     text: Annotated[str, Form(min_length=1, max_length=MAX_SCREEN_CHARS)],
     kind: Annotated[ContentKind, Form()] = ContentKind.POST,
 ) -> Response:
     """Screen a text against the app's lexicon as it is now, without logging hits; htmx swaps in the result."""
     app = apps.get_app_by_slug(ctx, slug)
-    compiled, version = service.compiled_for(ctx, services.content, app.id)
+    compiled, version = service.compiled_for(ctx, env, app.id)
     result = compiled.screen(text, kind.value)
     context = {"result": result, "marked": highlight(text, result.hits), "version": version, "labels": CATEGORY_LABELS}
     return render(request, "content/test_result.html", context=context)

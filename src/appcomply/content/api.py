@@ -25,11 +25,14 @@ from appcomply.content.schemas import (
     TermRead,
     TermUpdate,
 )
+from appcomply.content.service import ContentEnv
 from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
-from appcomply.web.deps import ServicesDep
+from appcomply.web.deps import env_dependency
 from appcomply.web.openapi import problem_responses
 from appcomply.web.security import Guard
+
+ContentEnvDep = Annotated[ContentEnv, Depends(env_dependency("content", ContentEnv))]
 
 router = APIRouter(prefix="/v1", tags=["content"], responses=problem_responses(401, 403))
 
@@ -44,11 +47,11 @@ EditorCtx = Annotated[Ctx, Depends(Guard(Role.COMPLIANCE))]
     summary="Screen a text before it is shown",
     responses=problem_responses(400, 413, 422),
 )
-def create_screening(ctx: AppCtx, services: ServicesDep, body: ScreeningCreate) -> ScreeningRead:
+def create_screening(ctx: AppCtx, env: ContentEnvDep, body: ScreeningCreate) -> ScreeningRead:
     """Verdict `pass`, `review` or `block`, with every hit: term, category, level, original character offsets, the
     normalised evidence and the evasions defeated. At most 10,000 characters (413 `content.text_too_long`)."""
     assert ctx.actor.app_id is not None  # noqa: S101 - the guard admits app keys only
-    done = service.screen(ctx, services.content, app_id=ctx.actor.app_id, text=body.text, kind=body.kind)
+    done = service.screen(ctx, env, app_id=ctx.actor.app_id, text=body.text, kind=body.kind)
     return ScreeningRead(
         id=done.id, kind=done.kind, verdict=done.result.verdict, lexicon_version=done.lexicon_version,
         hits=[HitRead.model_validate(h) for h in done.result.hits],
@@ -61,11 +64,11 @@ def create_screening(ctx: AppCtx, services: ServicesDep, body: ScreeningCreate) 
     summary="The app's lexicon: version, layering and sizes",
     responses=problem_responses(404, 422),
 )
-def read_lexicon(ctx: ReaderCtx, services: ServicesDep, app_id: uuid.UUID) -> LexiconRead:
+def read_lexicon(ctx: ReaderCtx, env: ContentEnvDep, app_id: uuid.UUID) -> LexiconRead:
     """The version counter (bumped by every change), whether the default lexicon lies beneath, and sizes."""
     state = service.get_state(ctx, app_id)
     terms, allow = service.counts(ctx, app_id)
-    default = services.content.default
+    default = env.default
     return LexiconRead(
         app_id=app_id, version=state.version, include_default=state.include_default, default_version=default.version,
         default_terms=len(default.terms), app_terms=terms, allow_phrases=allow,
@@ -78,10 +81,10 @@ def read_lexicon(ctx: ReaderCtx, services: ServicesDep, app_id: uuid.UUID) -> Le
     summary="Layer the app's terms on the packaged default lexicon, or not",
     responses=problem_responses(400, 404, 413, 422),
 )
-def update_lexicon(ctx: EditorCtx, services: ServicesDep, app_id: uuid.UUID, body: LexiconUpdate) -> LexiconRead:
+def update_lexicon(ctx: EditorCtx, env: ContentEnvDep, app_id: uuid.UUID, body: LexiconUpdate) -> LexiconRead:
     """Switching the default off leaves only the app's own terms; audited, and bumps the version."""
     service.set_include_default(ctx, app_id, body.include_default)
-    return read_lexicon(ctx, services, app_id)
+    return read_lexicon(ctx, env, app_id)
 
 
 @router.get(

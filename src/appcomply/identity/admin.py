@@ -17,9 +17,11 @@ from appcomply import accounts, apps, identity
 from appcomply.identity.service import SEALED_FIELDS
 from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
-from appcomply.web.deps import ServicesDep
+from appcomply.web.deps import env_dependency
 from appcomply.web.security import ANY_STAFF, Auth, AuthDep, Guard, console_chrome
 from appcomply.web.templating import render
+
+IdentityEnvDep = Annotated[identity.IdentityEnv, Depends(env_dependency("identity", identity.IdentityEnv))]
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -58,14 +60,14 @@ def find_users(
     request: Request,
     ctx: StaffCtx,
     auth: AuthDep,
-    services: ServicesDep,
+    env: IdentityEnvDep,
     slug: str,
     q: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
     """Find users by external ref or full mobile number. A POST, so the number stays out of URLs and access logs."""
     app = apps.get_app_by_slug(ctx, slug)
     query = q.strip()
-    matches = identity.find_users(ctx, app.id, query, env=services.identity) if query else []
+    matches = identity.find_users(ctx, app.id, query, env=env) if query else []
     context = _users_context(ctx, auth, app, [(m.user, m.by) for m in matches], q=query)
     return render(request, "identity/users.html", context=context, block="user_list")
 
@@ -106,13 +108,13 @@ def reveal(
     request: Request,
     ctx: VaultCtx,
     auth: AuthDep,
-    services: ServicesDep,
+    env: IdentityEnvDep,
     verification_id: uuid.UUID,
     field: Annotated[Field, Form()],
     reason: Annotated[Reason, Form()],
 ) -> Response:
     """Open one sealed value for a stated reason (audited) and show it in this response only."""
-    value = identity.reveal_value(ctx, verification_id, field=field, reason=reason, env=services.identity)
+    value = identity.reveal_value(ctx, verification_id, field=field, reason=reason, env=env)
     row = identity.get_verification(ctx, verification_id)
     app = apps.get_app(ctx, row.app_id)
     context = {**_chrome(auth, app.slug), "app": app, "row": row, "field": field, "value": value}

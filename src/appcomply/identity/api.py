@@ -20,12 +20,15 @@ from appcomply.identity.schemas import (
     VerificationRead,
     VerificationStart,
 )
+from appcomply.identity.service import IdentityEnv
 from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
-from appcomply.web.deps import ServicesDep
+from appcomply.web.deps import env_dependency
 from appcomply.web.openapi import problem_responses
 from appcomply.web.problems import problem
 from appcomply.web.security import Guard
+
+IdentityEnvDep = Annotated[IdentityEnv, Depends(env_dependency("identity", IdentityEnv))]
 
 router = APIRouter(prefix="/v1", tags=["identity"], responses=problem_responses(401, 403))
 
@@ -65,7 +68,7 @@ def verification_read(row: Verification, *, retry_after: int | None = None) -> V
     },
 )
 def start_verification(
-    request: Request, ctx: AppCtx, services: ServicesDep, user_id: uuid.UUID, body: VerificationStart
+    request: Request, ctx: AppCtx, env: IdentityEnvDep, user_id: uuid.UUID, body: VerificationStart
 ) -> Response:
     """Phone and organisation: a code is sent (status `pending`). ID card: checked at once (`verified`/`failed`).
 
@@ -75,7 +78,7 @@ def start_verification(
     recorded refusal.
     """
     client_ip = request.client.host if request.client else None
-    started = service.start_verification(ctx, user_id, body, env=services.identity, client_ip=client_ip)
+    started = service.start_verification(ctx, user_id, body, env=env, client_ip=client_ip)
     retry_after = started.retry_after
     body_out = verification_read(started.verification, retry_after=retry_after).model_dump(mode="json")
     if retry_after is not None:
@@ -99,10 +102,10 @@ def start_verification(
     responses=problem_responses(400, 404, 409, 413, 422),
 )
 def confirm_verification(
-    ctx: AppCtx, services: ServicesDep, verification_id: uuid.UUID, body: VerificationConfirm
+    ctx: AppCtx, env: IdentityEnvDep, verification_id: uuid.UUID, body: VerificationConfirm
 ) -> VerificationRead:
     """Submit the code the user received. A wrong code counts; the fifth locks the verification."""
-    return verification_read(service.confirm_verification(ctx, verification_id, body.code, env=services.identity))
+    return verification_read(service.confirm_verification(ctx, verification_id, body.code, env=env))
 
 
 @router.get(
@@ -147,7 +150,7 @@ def update_policy(ctx: PolicyCtx, app_id: uuid.UUID, body: PolicyUpdate) -> Poli
     summary="Reveal a clear value (vault role)",
     responses=problem_responses(400, 404, 413, 422),
 )
-def reveal(ctx: VaultCtx, services: ServicesDep, verification_id: uuid.UUID, body: RevealRequest) -> RevealRead:
+def reveal(ctx: VaultCtx, env: IdentityEnvDep, verification_id: uuid.UUID, body: RevealRequest) -> RevealRead:
     """Decrypt one stored value for a stated reason; the access is audited (the value is not)."""
-    value = service.reveal_value(ctx, verification_id, field=body.field, reason=body.reason, env=services.identity)
+    value = service.reveal_value(ctx, verification_id, field=body.field, reason=body.reason, env=env)
     return RevealRead(verification_id=verification_id, field=body.field, value=value)

@@ -1,24 +1,64 @@
-"""Request-scoped dependencies: services, the one transaction per request, the Ctx (Annotated aliases)."""
+"""Request-scoped dependencies: the platform's services, the one transaction per request (Annotated aliases).
+
+The web layer is plumbing: it knows the platform (settings, engine, session factory, clock, the authenticator)
+through the `Platform` protocol, never a domain. The composition root (`appcomply.bootstrap`) builds the concrete
+services; a domain's routers reach their own environment through `env_dependency`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Annotated, Protocol, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
-from appcomply.bootstrap import Services
 from appcomply.db.session import transaction
+from appcomply.kernel.clock import Clock
+from appcomply.settings import Settings
+
+if TYPE_CHECKING:
+    from appcomply.web.security import Authenticator
+
+T = TypeVar("T")
 
 
-async def get_services(request: Request) -> Services:
+class Platform(Protocol):
+    """What the web layer needs of the process's services (the composition root's `Services` provides it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def engine(self) -> Engine: ...
+    @property
+    def session_factory(self) -> sessionmaker[Session]: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def authenticator(self) -> Authenticator: ...
+
+
+async def get_services(request: Request) -> Platform:
     # async: no I/O, so FastAPI calls it on the event loop instead of hopping to the thread pool.
-    services: Services = request.app.state.services
+    services: Platform = request.app.state.services
     return services
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+ServicesDep = Annotated[Platform, Depends(get_services)]
+
+
+def env_dependency(name: str, kind: type[T]) -> Callable[[Request], Awaitable[T]]:
+    """A dependency yielding one domain's environment, which the composition root set as `services.<name>`."""
+
+    async def get_env(request: Request) -> T:
+        value = getattr(request.app.state.services, name)
+        if not isinstance(value, kind):
+            raise TypeError(f"services.{name} is {type(value).__name__}, not {kind.__name__}")
+        return value
+
+    get_env.__name__ = f"get_{name}_env"
+    return get_env
 
 
 def _session(services: ServicesDep) -> Iterator[Session]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Protocol
 
 from fastapi import Depends, Request
 
-from appcomply import apps
 from appcomply.kernel.actor import Actor, ActorKind, Role
 from appcomply.kernel.context import Ctx
 from appcomply.kernel.errors import Forbidden, Unauthenticated
@@ -41,6 +40,22 @@ class StaffNotAllowed(Forbidden):
     title = "Only for app API keys"
 
 
+class Authenticator(Protocol):
+    """Who holds a credential. The composition root supplies the apps module's implementation; web knows none."""
+
+    def api_key(self, ctx: Ctx, secret: str) -> Actor:
+        """The app actor for a live API key, or raise Unauthenticated."""
+        ...
+
+    def staff_token(self, ctx: Ctx, secret: str) -> Actor:
+        """The staff actor for a live personal token (`st_…`), or raise Unauthenticated."""
+        ...
+
+    def console_session(self, ctx: Ctx, cookie: str) -> tuple[Actor, str] | None:
+        """The staff actor and the session's CSRF token behind a console cookie, or None."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Auth:
     actor: Actor
@@ -61,13 +76,13 @@ def current_auth(request: Request, services: ServicesDep, session: SessionDep) -
         if scheme.lower() != "bearer" or not credential:
             raise Unauthenticated("use 'Authorization: Bearer <key or token>'")
         if credential.startswith("st_"):
-            return Auth(apps.authenticate_staff_token(ctx, credential))
-        return Auth(apps.authenticate_api_key(ctx, credential))
+            return Auth(services.authenticator.staff_token(ctx, credential))
+        return Auth(services.authenticator.api_key(ctx, credential))
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        found = apps.authenticate_session(ctx, cookie)
+        found = services.authenticator.console_session(ctx, cookie)
         if found is not None:
-            return Auth(found[0], found[1].csrf_token)
+            return Auth(*found)
     return Auth(PUBLIC)
 
 

@@ -29,7 +29,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 def _worker(host: str, port: int, log_level: str) -> None:
     sock = listening_socket(host, port)
-    config = uvicorn.Config("appcomply.web.app:create_app", factory=True, log_level=log_level)
+    config = uvicorn.Config("appcomply.bootstrap:create_app", factory=True, log_level=log_level)
     uvicorn.Server(config).run(sockets=[sock])
 
 

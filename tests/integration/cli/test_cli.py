@@ -11,12 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from appcomply.apps import LoginOutcome, log_in
-from appcomply.bootstrap import Services, build_services
+from appcomply.bootstrap import Services, build_services, create_app
 from appcomply.cli.exit_codes import ExitCode
 from appcomply.db.session import unit_of_work
 from appcomply.kernel.actor import system_actor
 from appcomply.settings import DatabaseSettings, Settings
-from appcomply.web.app import create_app
 from tests.integration.cli.conftest import Run
 
 pytestmark = pytest.mark.slow  # every command starts a Python interpreter

@@ -18,14 +18,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from appcomply.apps import service as apps_service
-from appcomply.bootstrap import build_services
+from appcomply.bootstrap import build_services, create_app
 from appcomply.db.migrate import upgrade
 from appcomply.db.session import make_engine, unit_of_work
 from appcomply.identity.models import SmsMessage
 from appcomply.kernel.actor import Role, cli_actor
 from appcomply.kernel.clock import FixedClock
 from appcomply.settings import DatabaseSettings, Environment, Settings
-from appcomply.web.app import create_app
 from tests.conftest import NOW
 from tests.factories.apps import AppCreateFactory, make_staff_token
 

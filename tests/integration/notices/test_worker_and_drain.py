@@ -19,14 +19,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from appcomply import notices
-from appcomply.bootstrap import build_services
+from appcomply.bootstrap import build_services, create_app
 from appcomply.db.migrate import upgrade
 from appcomply.db.session import unit_of_work
 from appcomply.kernel.actor import system_actor
 from appcomply.notices import Channel
 from appcomply.notices.models import Notice
 from appcomply.settings import DatabaseSettings, Environment, NoticesSettings, Settings
-from appcomply.web.app import create_app
 from tests.factories.apps import make_app
 
 

@@ -1,6 +1,7 @@
 """Agreements use cases: documents and versions (drafting, scheduling, reading), acceptances and what is pending."""
 
 from appcomply.agreements.service._acceptances import (
+    AgreementsEnv,
     accept_version,
     acceptance_counts,
     list_pending,
@@ -26,6 +27,7 @@ from appcomply.agreements.service._read import document_read, documents_read, ve
 from appcomply.agreements.service._subject import erase_user, export_user
 
 __all__ = [
+    "AgreementsEnv",
     "DocumentView",
     "Policy",
     "PolicyVersionRef",

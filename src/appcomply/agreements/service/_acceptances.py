@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
@@ -21,6 +22,13 @@ from appcomply.agreements.service._documents import (
     list_documents,
 )
 from appcomply.kernel.context import Ctx
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementsEnv:
+    """What acceptances need from the process: the vault's blind-index key (the IP address is kept as an index)."""
+
+    index_key: bytes
 
 
 def accept_version(ctx: Ctx, user_id: uuid.UUID, data: AcceptanceCreate, *, index_key: bytes) -> Acceptance:

@@ -18,6 +18,7 @@ from appcomply.apps.service._apps import (
     update_app,
     update_feature,
 )
+from appcomply.apps.service._auth import CredentialAuthenticator
 from appcomply.apps.service._keys import authenticate_api_key, create_api_key, list_api_keys, revoke_api_key
 from appcomply.apps.service._staff import (
     authenticate_session,
@@ -36,6 +37,7 @@ from appcomply.apps.service._staff import (
 )
 
 __all__ = [
+    "CredentialAuthenticator",
     "add_feature",
     "add_licence",
     "app_read",
