@@ -81,7 +81,12 @@ Services for Mobile Internet Applications* (2022): real identity, agreements, co
 complaints, vulnerabilities, audit.
 
 Errors are `application/problem+json` (RFC 9457) with a stable `code`. App backends authenticate with
-`Authorization: Bearer <app API key>`; staff with a console session or a personal token (`st_…`).
+`Authorization: Bearer <app API key>`; staff with a console session or a personal token (`st_…`, from
+`appcomply staff tokens create` or `POST /v1/staff/me/tokens`).
+
+**CSRF.** Calls with a Bearer credential need no CSRF token. Calls authenticated by the console's session
+cookie that change something (POST, PUT, PATCH, DELETE) must send the session's CSRF token in the
+`X-CSRF-Token` header (or a `csrf_token` form field); without it they get `403` with code `auth.csrf_failed`.
 """
 
 TAGS: Final = (

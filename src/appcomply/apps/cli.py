@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+import datetime as dt
+import uuid
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
 from appcomply.apps import rules, service
+from appcomply.apps.errors import StaffNotFound
 from appcomply.apps.schemas import AppCreate
 from appcomply.kernel.actor import Role
 from appcomply.kernel.runner import Runner, emit
 
+if TYPE_CHECKING:
+    from appcomply.apps.models import Staff, StaffToken
+    from appcomply.kernel.context import Ctx
+
 apps_cli = typer.Typer(help="Apps (tenants) and their API keys.", no_args_is_help=True)
 keys_cli = typer.Typer(help="API keys of an app.", no_args_is_help=True)
 staff_cli = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+tokens_cli = typer.Typer(
+    help="Personal API tokens of a staff member, for scripts and other non-browser clients.", no_args_is_help=True
+)
 apps_cli.add_typer(keys_cli, name="keys")
+staff_cli.add_typer(tokens_cli, name="tokens")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
@@ -108,3 +119,80 @@ def set_password(
     with _runner(ctx).work() as uow:
         service.set_staff_password(uow, username, password=chosen)
     emit({"username": username, "password": chosen}, as_json=as_json, text=f"new password for {username}: {chosen}")
+
+
+def _staff(uow: Ctx, username: str) -> Staff:
+    staff = service.find_staff(uow, username)
+    if staff is None:
+        raise StaffNotFound("no staff member with that username", username=username)
+    return staff
+
+
+def _token_row(token: StaffToken, username: str) -> dict[str, object]:
+    return {
+        "id": str(token.id),
+        "staff": username,
+        "name": token.name,
+        "prefix": token.prefix,
+        "roles": token.roles,
+        "created_at": token.created_at.isoformat(),
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+    }
+
+
+@tokens_cli.command("create")
+def create_token(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The staff member who owns the token.")],
+    role: Annotated[
+        list[Role], typer.Option("--role", help="Role the token carries (a subset of the owner's); repeat.")
+    ],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    expires: Annotated[
+        int, typer.Option("--expires", min=0, max=366, help="Lifetime in days; 0 for a token that never expires.")
+    ] = 90,
+    as_json: JsonOpt = False,
+) -> None:
+    """Issue a personal token (`st_…`) without a console login; it is printed once.
+
+    Send it as `Authorization: Bearer st_…`. A Bearer credential needs no CSRF token: CSRF applies only to
+    requests authenticated by the console's session cookie.
+    """
+    with _runner(ctx).work() as uow:
+        staff = _staff(uow, username)
+        lifetime = dt.timedelta(days=expires) if expires else None
+        token, secret = service.create_staff_token(uow, staff.id, name=name, roles=role, expires_in=lifetime)
+        data = {**_token_row(token, username), "token": secret}
+    emit(data, as_json=as_json, text=f"token for {username} (shown once, store it now):\n{secret}")
+
+
+@tokens_cli.command("list")
+def list_tokens(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The staff member whose tokens to list.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """List a staff member's personal tokens (prefix, roles, expiry; never the secret)."""
+    with _runner(ctx).work() as uow:
+        rows = [_token_row(t, username) for t in service.list_staff_tokens(uow, _staff(uow, username).id)]
+    lines = [
+        f"{r['prefix']}…  {r['name']:<16} {','.join(cast(list[str], r['roles'])):<24} "
+        f"{'revoked' if r['revoked_at'] else 'expires ' + str(r['expires_at'] or 'never')}  {r['id']}"
+        for r in rows
+    ]
+    emit(rows, as_json=as_json, text="\n".join(lines) or "(no tokens)")
+
+
+@tokens_cli.command("revoke")
+def revoke_token(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The token's owner.")],
+    token_id: Annotated[uuid.UUID, typer.Argument(help="The token's id (from `staff tokens list`).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Revoke a personal token at once."""
+    with _runner(ctx).work() as uow:
+        token = service.revoke_staff_token(uow, _staff(uow, username).id, token_id)
+        data = _token_row(token, username)
+    emit(data, as_json=as_json, text=f"revoked token {token.prefix}… of {username}")

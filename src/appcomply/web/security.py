@@ -101,7 +101,12 @@ async def csrf_checked_auth(request: Request, auth: AuthDep) -> Auth:
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(sent, auth.csrf_token):
-        raise CsrfFailed("missing or wrong CSRF token; reload the page and try again")
+        raise CsrfFailed(
+            "missing or wrong CSRF token. In the console: reload the page and try again. A script or other "
+            "non-browser client: authenticate with 'Authorization: Bearer st_…' (a personal token from "
+            "`appcomply staff tokens create` or POST /v1/staff/me/tokens), which needs no CSRF token; with the "
+            f"session cookie, send the session's CSRF token in the {CSRF_HEADER} header"
+        )
     return auth
 
 

@@ -397,3 +397,16 @@ def test_every_console_string_has_a_chinese_translation() -> None:
     assert len(extracted) > 50
     missing = sorted(m for m in extracted if catalogue.gettext(m) == m)
     assert missing == []
+
+
+def test_the_csrf_problem_tells_a_script_how_to_call_without_a_browser(client: TestClient, ctx: Ctx) -> None:
+    """#12: a cookie-authenticated JSON call without the token learns to use a Bearer token or X-CSRF-Token."""
+    app = make_app(ctx)
+    _staff_session(client, ctx, Role.ADMIN)
+    response = client.post(f"/v1/apps/{app.id}/nickname-terms", json={"term": "官方客服"})
+    assert response.status_code == 403
+    problem = response.json()
+    assert problem["code"] == "auth.csrf_failed"
+    assert "Authorization: Bearer st_" in problem["detail"]
+    assert "appcomply staff tokens create" in problem["detail"]
+    assert "X-CSRF-Token" in problem["detail"]

@@ -172,3 +172,49 @@ def test_an_unknown_command_is_a_usage_error_not_a_crash(run: Run) -> None:
     assert result.returncode == ExitCode.USAGE.value == 2
     assert "No such command" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_staff_token_from_the_command_line_works_without_a_browser_and_can_be_revoked(
+    migrated: Run, database_url: str
+) -> None:
+    """#12: a script gets a personal token with no console login and no scraped CSRF token."""
+    demo = json.loads(migrated("demo", "--json").stdout)
+    assert migrated("staff", "create", "carol", "--role", "compliance", "--role", "reviewer").returncode == 0
+    result = migrated("staff", "tokens", "create", "carol", "--role", "compliance", "--name", "nightly", "--json")
+    assert result.returncode == 0, result.stderr
+    issued = json.loads(result.stdout)
+    assert issued["token"].startswith("st_")
+    assert (issued["staff"], issued["name"], issued["roles"]) == ("carol", "nightly", ["compliance"])
+    assert issued["expires_at"] is not None
+
+    listed = json.loads(migrated("staff", "tokens", "list", "carol", "--json").stdout)
+    assert [t["id"] for t in listed] == [issued["id"]]
+    assert issued["token"] not in json.dumps(listed)  # the secret is shown once only
+
+    application = create_app(Settings(database=DatabaseSettings(url=database_url)))
+    headers = {"Authorization": f"Bearer {issued['token']}"}
+    try:
+        with TestClient(application) as client:
+            created = client.post(  # an unsafe request with a Bearer token: no CSRF token needed
+                f"/v1/apps/{demo['app_id']}/nickname-terms", headers=headers, json={"term": "官方客服"}
+            )
+            assert created.status_code == 201, created.text
+            read = client.get("/v1/apps", headers=headers)
+            assert read.status_code == 200, read.text
+            revoked = migrated("staff", "tokens", "revoke", "carol", issued["id"], "--json")
+            assert revoked.returncode == 0, revoked.stderr
+            assert json.loads(revoked.stdout)["revoked_at"] is not None
+            assert client.get("/v1/apps", headers=headers).status_code == 401
+    finally:
+        application.state.services.engine.dispose()
+
+
+def test_a_staff_token_with_roles_the_owner_lacks_or_for_nobody_is_refused(migrated: Run) -> None:
+    assert migrated("staff", "create", "dave", "--role", "reviewer").returncode == 0
+    too_much = migrated("staff", "tokens", "create", "dave", "--role", "admin")
+    assert too_much.returncode == ExitCode.FORBIDDEN.value, too_much.stderr
+    assert "apps.staff.roles_not_held" in too_much.stderr
+    assert "st_" not in too_much.stdout
+    nobody = migrated("staff", "tokens", "create", "nobody", "--role", "reviewer")
+    assert nobody.returncode == ExitCode.NOT_FOUND.value
+    assert "apps.staff.not_found" in nobody.stderr
