@@ -12,9 +12,12 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +37,15 @@ from appcomply.notices import NoticesEnv
 from appcomply.notices.ports import NoticeSenders
 from appcomply.notices.providers import LocalEmailOutbox
 from appcomply.settings import DatabaseSettings, Environment, NoticesSettings, Settings
+from appcomply.vulnerabilities import VulnerabilitiesEnv
+
+# Timing is not correctness: under pytest-xdist on a loaded machine the strategies' generation time and a test's
+# duration vary, so hypothesis's too-slow health check and per-example deadline are off (examples stay as many).
+settings_profile = "appcomply"
+hypothesis_settings.register_profile(
+    settings_profile, deadline=None, suppress_health_check=[HealthCheck.too_slow], parent=hypothesis_settings.default
+)
+hypothesis_settings.load_profile(settings_profile)
 
 REPORT = Path(os.environ.get("APPCOMPLY_TEST_DB_REPORT", "var/test-db-report.json"))
 NOW = dt.datetime(2026, 11, 29, 9, 0, tzinfo=dt.UTC)
@@ -44,9 +56,26 @@ def _database_url(tmp_dir: Path) -> str:
     return os.environ.get("APPCOMPLY_TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.db'}"
 
 
+def _worker_database(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own beside the configured one
+    (`<name>_gw0`, …), created on first use; SQLite files are per worker already (tmp_path_factory)."""
+    base = make_url(url)
+    if base.get_backend_name() != "postgresql" or worker == "master":
+        return url
+    name = f"{base.database}_{worker}"
+    server = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        server.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return _database_url(tmp_path_factory.mktemp("db"))
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    return _worker_database(_database_url(tmp_path_factory.mktemp("db")), worker_id)
 
 
 @pytest.fixture(scope="session")
@@ -127,6 +156,12 @@ def services(
         notices=NoticesEnv(senders=senders, keyring=identity.keyring, limits=settings.notices),
         content=ContentEnv(default=default_lexicon, registry=EngineRegistry()),
         agreements=AgreementsEnv(index_key=identity.index_key),
+        vulnerabilities=VulnerabilitiesEnv(
+            keyring=identity.keyring,
+            index_key=identity.index_key,
+            limits=settings.vulnerabilities,
+            public_url=settings.web.public_url,
+        ),
     )
 
 
@@ -142,9 +177,27 @@ def client(services: Services) -> Iterator[TestClient]:
         yield c
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the database is a `db` test whether or not it says so, so `-m db` selects every one of
+    them (the PostgreSQL run of .ci/run) and the counts of the two runs can be compared."""
+    for item in items:
+        uses_database = {"connection", "engine"} & set(getattr(item, "fixturenames", ()))
+        if uses_database and item.get_closest_marker("db") is None:
+            item.add_marker(pytest.mark.db)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """xdist controller: add up the database tests each worker ran."""
+    _db_tests["count"] += int(getattr(node, "workeroutput", {}).get("db_tests", 0))
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Leave a report of which database ran how many database tests: .ci/run refuses a PostgreSQL run of none."""
-    if not hasattr(session.config, "workerinput"):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker reports to the controller
+        workeroutput["db_tests"] = _db_tests["count"]
+    else:
         url = _database_url(Path("."))
         REPORT.parent.mkdir(parents=True, exist_ok=True)
         report = {

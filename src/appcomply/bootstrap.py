@@ -40,6 +40,9 @@ from appcomply.notices import admin as notices_admin
 from appcomply.notices import api as notices_api
 from appcomply.notices.providers import build_notice_senders
 from appcomply.settings import Settings
+from appcomply.vulnerabilities import ClockWatcher, VulnerabilitiesEnv
+from appcomply.vulnerabilities import admin as vulnerabilities_admin
+from appcomply.vulnerabilities import api as vulnerabilities_api
 from appcomply.web.app import build_app
 from appcomply.web.security import Authenticator
 
@@ -53,6 +56,7 @@ MODEL_MODULES: Final = (
     "appcomply.agreements.models",
     "appcomply.content.models",
     "appcomply.consent.models",
+    "appcomply.vulnerabilities.models",
 )
 
 # Every domain's routers, in the order the OpenAPI document lists them: JSON API first, then the console, then
@@ -65,14 +69,32 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     agreements_api.router,
     consent_api.router,
     content_api.router,
+    vulnerabilities_api.public_router,
+    vulnerabilities_api.router,
+    vulnerabilities_api.versions_router,
     apps_admin.router,
     identity_admin.router,
     notices_admin.router,
     agreements_admin.router,
     consent_admin.router,
     content_admin.router,
+    vulnerabilities_admin.router,
     consent_admin.public_router,
+    # Before agreements' /p/{app}/{page}, which would otherwise claim /p/{app}/security.
+    vulnerabilities_admin.public_router,
     agreements_admin.public_router,
+    vulnerabilities_admin.well_known_router,
+)
+
+# Every package with console or public-page templates (its `templates/` directory), searched in this order.
+TEMPLATE_PACKAGES: Final = (
+    "appcomply.apps",
+    "appcomply.identity",
+    "appcomply.agreements",
+    "appcomply.notices",
+    "appcomply.consent",
+    "appcomply.content",
+    "appcomply.vulnerabilities",
 )
 
 DESCRIPTION: Final = """\
@@ -97,6 +119,8 @@ TAGS: Final = (
     {"name": "notices", "description": "A user's in-app inbox of notices (changes, decisions)"},
     {"name": "consent", "description": "Processing map, consent ledger and checks, data-subject requests"},
     {"name": "content", "description": "Text screening and the app's lexicon (Art 8)"},
+    {"name": "vulnerabilities", "description": "Vulnerability intake, triage, authority clocks, disclosure (Art 10)"},
+    {"name": "app versions", "description": "Releases, fix releases and forced upgrades; the per-start version check"},
 )
 
 
@@ -117,6 +141,7 @@ class Services:
     notices: NoticesEnv
     content: ContentEnv
     agreements: AgreementsEnv
+    vulnerabilities: VulnerabilitiesEnv
     authenticator: Authenticator = field(default_factory=CredentialAuthenticator)
 
 
@@ -134,6 +159,12 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         notices=notices_env(settings, identity),
         content=content_env(),
         agreements=AgreementsEnv(index_key=identity.index_key),
+        vulnerabilities=VulnerabilitiesEnv(
+            keyring=identity.keyring,
+            index_key=identity.index_key,
+            limits=settings.vulnerabilities,
+            public_url=settings.web.public_url,
+        ),
     )
 
 
@@ -147,7 +178,14 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     """The web application from settings (or from ready-made services, as tests do)."""
     if services is None:
         services = build_services(settings or Settings())
-    return build_app(services, routers=ROUTERS, description=DESCRIPTION, tags=TAGS, lifespan=_background(services))
+    return build_app(
+        services,
+        routers=ROUTERS,
+        description=DESCRIPTION,
+        tags=TAGS,
+        template_packages=TEMPLATE_PACKAGES,
+        lifespan=_background(services),
+    )
 
 
 def _background(services: Services) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -156,8 +194,14 @@ def _background(services: Services) -> Callable[[FastAPI], AbstractAsyncContextM
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         settings = services.settings
-        drainer = None
+        drainer = watcher = None
         if settings.notices.drains_in_process(settings.database.url):
+            # The clock alerts only queue notices; they run wherever the outbox is drained in process.
+            watcher = ClockWatcher(
+                services.session_factory, clock=services.clock, env=services.vulnerabilities,
+                interval=settings.vulnerabilities.alert_interval_seconds,
+            )  # fmt: skip
+            watcher.start()
             drainer = OutboxDrainer(
                 services.session_factory,
                 clock=services.clock,
@@ -170,5 +214,7 @@ def _background(services: Services) -> Callable[[FastAPI], AbstractAsyncContextM
         finally:
             if drainer is not None:
                 drainer.stop()
+            if watcher is not None:
+                watcher.stop()
 
     return lifespan

@@ -241,6 +241,65 @@ class ConsentSettings(BaseModel):
         return self
 
 
+class VulnerabilitiesSettings(BaseModel):
+    """Intake (VR 5), alerts on the authority clocks, the security.txt file (RFC 9116), the report PDF's font."""
+
+    receipt_retention_days: int = Field(
+        default=190, ge=183, description="Days the vulnerability receipt log is kept; VR 5 requires ≥ 6 months."
+    )
+    reports_per_source_per_hour: int = Field(
+        default=10,
+        ge=1,
+        le=1_000_000,
+        description="Public reports accepted from one source address per hour (429 after).",
+    )
+    max_attachments: int = Field(default=5, ge=0, le=20, description="Attachments one report may carry.")
+    max_attachment_bytes: int = Field(
+        default=700_000,
+        ge=1024,
+        le=20 * 1024 * 1024,
+        description="Largest attachment of a report, in bytes (the whole request must also fit web.max_body_bytes).",
+    )
+    alert_emails: list[str] = Field(
+        default_factory=list,
+        description="Security team addresses that get the clock alerts (50 % and 90 % of the time allowed) by e-mail.",
+    )
+    alert_interval_seconds: float = Field(
+        default=60.0, ge=1.0, le=3600.0, description="How often the server checks the clocks for alerts to send."
+    )
+    security_txt_contacts: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Extra Contact lines of /.well-known/security.txt (mailto:, https:, tel:); the app's public security page "
+            "is always listed first."
+        ),
+    )
+    security_txt_expires_days: int = Field(
+        default=180,
+        ge=1,
+        le=365,
+        description="Expires of security.txt, in days from when it is served (RFC 9116 §2.5.5).",
+    )
+    security_txt_encryption: str | None = Field(
+        default=None, description="Encryption line of security.txt: where reporters find your OpenPGP key (https URL)."
+    )
+    default_app: str | None = Field(
+        default=None, description="Slug of the app whose security.txt is served for a host not listed in `hosts`."
+    )
+    hosts: dict[str, str] = Field(
+        default_factory=dict,
+        description='Host name → app slug, for security.txt per app host (JSON, e.g. {"sec.example.cn": "demo"}).',
+    )
+    report_font: str | None = Field(
+        default=None,
+        max_length=1024,
+        description=(
+            "Font file (.ttf, .otf or .ttc) with Chinese glyphs for the authority report PDF. Unset: the usual "
+            "places of fonts-wqy-zenhei, fonts-noto-cjk, fonts-arphic…, then fontconfig (fc-match :lang=zh-cn)."
+        ),
+    )
+
+
 class Settings(BaseSettings):
     # hide_input_in_errors: a validation error is printed by the CLI and logged; it must not echo the raw
     # environment, which holds the secrets.
@@ -262,6 +321,9 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="SMTP server for notice e-mails.")
     notices: NoticesSettings = Field(default_factory=NoticesSettings, description="Notices outbox delivery.")
     consent: ConsentSettings = Field(default_factory=ConsentSettings, description="Data-subject requests.")
+    vulnerabilities: VulnerabilitiesSettings = Field(
+        default_factory=VulnerabilitiesSettings, description="Vulnerability intake, clocks and security.txt."
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:

@@ -78,11 +78,32 @@ from appcomply.kernel.actor import Actor, ActorKind, Role
 from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
 from appcomply.settings import DatabaseSettings, Environment, Settings
+from appcomply.vulnerabilities import service as vulnerabilities_service
+from appcomply.vulnerabilities.rules import Channel as VulnChannel
+from appcomply.vulnerabilities.schemas import (
+    AppVersionCreate,
+    AttachmentUpload,
+    MessageCreate,
+    ReportCreate,
+    ShareCreate,
+    SubmissionCreate,
+    SupplierNoticeCreate,
+    TransitionCreate,
+    TriageUpdate,
+    UpgradeSet,
+    UserVersionSet,
+    VersionPolicySet,
+)
 from appcomply.web.security import Guard
 
-# (method, path) -> why it needs no credential. Empty on purpose: every /v1 operation acts for someone. A public
-# /v1 route (for example the vulnerability-report intake) must be added here with its reason.
-PUBLIC: dict[tuple[str, str], str] = {}
+# Required query parameters of a route, with valid values.
+QUERIES: dict[str, dict[str, str]] = {"/v1/app-versions/status": {"platform": "android", "version": "5.0"}}
+
+# (method, path) -> why it needs no credential. Every other /v1 operation acts for someone.
+PUBLIC: dict[tuple[str, str], str] = {
+    ("POST", "/v1/vulnerability-reports"): "anyone may report a vulnerability (VR 5: an open intake channel)",
+    ("GET", "/v1/vulnerability-reports/{token}"): "the reporter follows the report by the token they were given",
+}
 
 NON_ADMIN_ROLES = frozenset(Role) - {Role.ADMIN}
 
@@ -268,6 +289,20 @@ def _delivered_inbox_notice(
     return notice.id
 
 
+def _vulnerability(ctx: Ctx, services: Services, target: App, tag: str) -> dict[str, str]:
+    report = ReportCreate(
+        app=target.slug, title=f"目标漏洞-{tag}", description="矩阵用的漏洞报告，足够长。",
+        attachments=[AttachmentUpload(filename="poc.txt", content_base64="cG9j")],
+    )  # fmt: skip
+    done = vulnerabilities_service.submit_report(
+        ctx, services.vulnerabilities, report=report, channel=VulnChannel.STAFF, source_ip=None
+    )
+    [attachment] = vulnerabilities_service.list_attachments(ctx, done.vulnerability.id)
+    vulnerabilities_service.register_version(ctx, target.id, AppVersionCreate(platform="android", version="9.9.9"))
+    return {"vulnerability_id": str(done.vulnerability.id), "attachment_id": str(attachment.id), "kind": "miit_report",
+            "platform": "android"}  # fmt: skip
+
+
 @pytest.fixture
 def world(ctx: Ctx, services: Services, session_factory: sessionmaker[Session], clock: FixedClock) -> World:
     tag = uuid.uuid4().hex[:8]
@@ -326,6 +361,7 @@ def world(ctx: Ctx, services: Services, session_factory: sessionmaker[Session], 
             "phrase_id": str(phrase.id),
             "hold_id": str(consent_service.place_hold(ctx, user.id, reason="matrix investigation").id),
             **data_requests,
+            **_vulnerability(ctx, services, target, tag),
         },
         keys={"own": live_secret, "revoked": revoked_secret, "foreign": make_api_key(ctx, other)},
         markers=[
@@ -344,6 +380,7 @@ def world(ctx: Ctx, services: Services, session_factory: sessionmaker[Session], 
             f"目标短语{tag}",
             f"目标词{tag}",
             f"目标短语{tag}",
+            f"目标漏洞-{tag}",
         ],
     )
 
@@ -409,6 +446,16 @@ BODIES: dict[type[BaseModel], Callable[[list[Role]], dict[str, Any]]] = {
     ImportCreate: lambda _: {"text": f"矩阵导入{uuid.uuid4().hex[:6]}\n"},
     AllowCreate: lambda _: {"text": f"矩阵短语{uuid.uuid4().hex[:6]}"},
     LexiconUpdate: lambda _: {"include_default": False},
+    TriageUpdate: lambda _: {"cvss_vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"},
+    TransitionCreate: lambda _: {"to": "triaged"},
+    MessageCreate: lambda _: {"message": "矩阵消息", "public": True},
+    SupplierNoticeCreate: lambda _: {"supplier": "矩阵 SDK", "channel": "email"},
+    SubmissionCreate: lambda _: {"channel": "MIIT", "reference": "MATRIX-1"},
+    ShareCreate: lambda _: {"recipient": "CNCERT", "country": "CN", "purpose": "矩阵"},
+    AppVersionCreate: lambda _: {"platform": "android", "version": f"1.{uuid.uuid4().int % 100_000}"},
+    UpgradeSet: lambda _: {"platform": "android", "fixed_in": "9.9.9", "required": True},
+    VersionPolicySet: lambda _: {"minimum_version": "1.0", "reason": "矩阵"},
+    UserVersionSet: lambda _: {"platform": "android", "version": "5.2.3"},
 }  # fmt: skip
 
 # Path parameters that must name a resource in a particular state for one route: a code is confirmed only for a
@@ -546,7 +593,7 @@ def test_authorization(
     before = _snapshot(connection)
 
     ids = {**world.ids, **{name: world.ids[alias] for name, alias in PATH_IDS.get(path, {}).items()}}
-    response = client.request(method, _fill(path, ids), headers=headers, json=body)
+    response = client.request(method, _fill(path, ids), headers=headers, json=body, params=QUERIES.get(path))
 
     if caller in (Caller.ADMIN, Caller.OWN_KEY, Caller.ANY_ROLE):
         assert 200 <= response.status_code < 300, response.text

@@ -43,7 +43,10 @@ DOMAIN_FILES = frozenset(
     }
 )
 DOMAIN_DIRS = frozenset({"service", "providers", "templates", "data"})
-DOMAIN_DIRS_BY_PACKAGE = {"content": frozenset({"engine"})}  # the screening engine lives only in content
+DOMAIN_DIRS_BY_PACKAGE = {
+    "content": frozenset({"engine"}),  # the screening engine lives only in content
+    "vulnerabilities": frozenset({"formats"}),  # security.txt, CVSS, CSAF and the report PDF: pure formats
+}
 
 CLOCK_CALLS = frozenset(
     {

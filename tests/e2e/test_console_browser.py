@@ -185,3 +185,68 @@ def test_compliance_pages_show_the_demo_finding_and_mark_a_screened_text(
             page.screenshot(path=screenshots / "collected-phone.png", full_page=True)
         finally:
             browser.close()
+
+
+def test_a_reporter_files_a_vulnerability_and_the_security_team_triages_it(
+    chromium_path: Path, server: Server, screenshots: Path, tmp_path: Path
+) -> None:
+    shot = tmp_path / "截图.png"
+    shot.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+            page.goto(f"{server.url}/p/demo/security")
+            expect(page.locator("h1")).to_have_text("安全漏洞报告")
+            page.fill("#f-title", "订单接口越权")
+            page.fill("#f-description", "修改订单号即可读取他人的订单与收货地址。")
+            page.fill("#f-component_version", "5.2.1")
+            page.fill("#f-contact", "researcher@example.org")
+            page.set_input_files("#f-attachments", str(shot))
+            page.click("text=提交报告")
+            token = page.locator("#tracking-token")
+            expect(token).to_contain_text("vrt_")
+            tracking = token.inner_text()
+            page.screenshot(path=screenshots / "security-received-zh.png", full_page=True)
+
+            page.goto(f"{server.url}/console/login")
+            page.fill("#username", "admin")
+            page.fill("#password", server.admin_password)
+            page.click("button[type=submit]")
+            page.click("nav.mainnav >> text=安全漏洞")
+            expect(page.locator("h1")).to_have_text("安全漏洞")
+            page.click("#queue >> text=订单接口越权")
+            expect(page.locator("#state")).to_have_text("已接收")
+            expect(page.locator("#clock-miit_report")).to_have_text("计时中")
+            expect(page.locator("text=截图.png")).to_be_visible()
+            assert "researcher@example.org" not in page.content()  # the contact is masked
+
+            page.fill("input[name=cvss_vector]", "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N")
+            page.click("text=保存研判")
+            expect(page.locator("dl.facts")).to_contain_text("medium (6.5)")
+            page.select_option("#to", "triaged")
+            page.click("button:has-text('变更')")
+            expect(page.locator("#state")).to_have_text("已研判")
+            page.fill("input[name=channel]", "MIIT NVDB")
+            page.fill("input[name=reference]", "CNVD-C-2026-0001")
+            page.click("text=记录报送")
+            expect(page.locator("#clock-miit_report")).to_have_text("已按时报送")
+            expect(page.locator("#package-gaps")).to_contain_text("技术特点")
+            with page.expect_download() as downloading:
+                page.click("#package-pdf")
+            download = downloading.value
+            assert download.suggested_filename.endswith(".pdf")
+            assert Path(download.path()).read_bytes().startswith(b"%PDF-")
+            page.screenshot(path=screenshots / "vulnerability-zh.png", full_page=True)
+
+            page.click("text=English")
+            expect(page.locator("#state")).to_have_text("Triaged")
+            expect(page.locator("#clock-miit_report")).to_have_text("Met")
+            page.screenshot(path=screenshots / "vulnerability-en.png", full_page=True)
+
+            page.goto(f"{server.url}/p/demo/security?lang=en")
+            page.fill("#f-token", tracking)
+            page.click("text=Look up")
+            expect(page.locator("#report-status")).to_have_text("triaged")
+        finally:
+            browser.close()

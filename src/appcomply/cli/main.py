@@ -20,6 +20,7 @@ from appcomply.kernel.runner import emit
 from appcomply.notices.cli import worker as notices_worker
 from appcomply.settings import Settings, describe
 from appcomply.vault.cli import keys_cli
+from appcomply.vulnerabilities.cli import vulns_cli
 
 app = typer.Typer(
     help="appcomply: compliance platform for mobile app information services in China.", no_args_is_help=True
@@ -33,6 +34,7 @@ app.add_typer(staff_cli, name="staff")
 app.add_typer(audit_cli, name="audit")
 app.add_typer(keys_cli, name="keys")
 app.add_typer(sms_cli, name="sms")
+app.add_typer(vulns_cli, name="vulns")
 # `keys generate` belongs to the vault; rotating re-encrypts the identity module's columns, so the command lives
 # there and joins the same group here.
 keys_cli.command("rotate")(rotate_keys)

@@ -43,6 +43,7 @@ class PiKind(enum.StrEnum):
     ID_NUMBER = "id_number"
     PHONE = "phone"
     USCC = "uscc"
+    CONTACT = "contact"  # how a reporter (of a vulnerability, a complaint) asked to be reached
 
 
 # --- keys ---------------------------------------------------------------------------------------------------------

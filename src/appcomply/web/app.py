@@ -32,6 +32,7 @@ def build_app(
     routers: Sequence[APIRouter],
     description: str,
     tags: Sequence[dict[str, Any]],
+    template_packages: Sequence[str] = (),
     lifespan: Lifespan | None = None,
 ) -> FastAPI:
     """The application: every router in order, after /healthz, /readyz and /metrics."""
@@ -45,7 +46,7 @@ def build_app(
     metrics = Metrics()
     app.state.services = services
     app.state.metrics = metrics
-    app.state.templates = make_templates()
+    app.state.templates = make_templates(template_packages)
     app.add_exception_handler(DomainError, problems.domain_error_handler)
     app.add_exception_handler(RequestValidationError, problems.validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, problems.http_error_handler)

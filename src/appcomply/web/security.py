@@ -152,6 +152,7 @@ def console_chrome(auth: Auth, *, nav: str) -> dict[str, Any]:
         "csrf_token": auth.csrf_token,
         "is_admin": Role.ADMIN in auth.actor.roles,
         "is_vault": auth.actor.has_any_role(frozenset({Role.VAULT})),
+        "is_security": auth.actor.has_any_role(frozenset({Role.SECURITY})),
         "nav": nav,
     }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any, Final
 
@@ -24,15 +24,6 @@ from starlette.responses import RedirectResponse, Response
 LOCALES: Final = ("zh_CN", "en")
 DEFAULT_LOCALE: Final = "zh_CN"
 LOCALE_COOKIE: Final = "appcomply_lang"
-TEMPLATE_PACKAGES: Final = (
-    "appcomply.web",
-    "appcomply.apps",
-    "appcomply.identity",
-    "appcomply.agreements",
-    "appcomply.notices",
-    "appcomply.consent",
-    "appcomply.content",
-)
 # Staff read times in Beijing time. China keeps no daylight saving, so a fixed offset is exact and needs no tzdata.
 DISPLAY_TZ: Final = dt.timezone(dt.timedelta(hours=8), "UTC+8")
 
@@ -93,9 +84,10 @@ def _local_date(value: dt.date | dt.datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
-def make_templates() -> Jinja2Blocks:
+def make_templates(packages: Sequence[str]) -> Jinja2Blocks:
+    """Templates from web's own `templates/` and then each package's (the composition root lists them)."""
     env = Environment(
-        loader=ChoiceLoader([PackageLoader(pkg, "templates") for pkg in TEMPLATE_PACKAGES]),
+        loader=ChoiceLoader([PackageLoader(pkg, "templates") for pkg in ("appcomply.web", *packages)]),
         autoescape=select_autoescape(["html", "xml"]),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,

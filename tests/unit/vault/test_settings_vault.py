@@ -66,6 +66,8 @@ def test_keys_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
         ("APPCOMPLY_VAULT__KEYS", f"k1:{SHORT_KEY}", "the key must be 32 bytes"),
         ("APPCOMPLY_VAULT__BLIND_INDEX_KEY", FRESH_INDEX_KEY + "%", "blind index key: the key is not valid base64url"),
     ],
+    # Fixed ids: the values hold freshly generated keys, and pytest-xdist's workers must collect the same names.
+    ids=["entry-without-key", "key-id-twice", "short-key", "index-key-not-base64url"],
 )
 def test_a_malformed_key_fails_at_start_up_without_echoing_it(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str

@@ -1,0 +1,461 @@
+"""JSON API of the vulnerabilities module: the public intake and tracking, and the security team's workflow."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from appcomply.kernel.actor import Role
+from appcomply.kernel.context import Ctx
+from appcomply.vulnerabilities import service
+from appcomply.vulnerabilities.models import VersionPolicy
+from appcomply.vulnerabilities.rules import Channel, ClockKind, ClockStatus, State
+from appcomply.vulnerabilities.schemas import (
+    AppVersionCreate,
+    AppVersionPage,
+    AppVersionRead,
+    AttachmentRead,
+    ClockRead,
+    ExposureRead,
+    MessageCreate,
+    PublicMessage,
+    ReportCreate,
+    ReportReceipt,
+    ReportStatus,
+    ShareCreate,
+    SubmissionCreate,
+    SupplierNoticeCreate,
+    TimelineRead,
+    TransitionCreate,
+    TriageUpdate,
+    UpgradeRead,
+    UpgradeReason,
+    UpgradeSet,
+    UserVersionRead,
+    UserVersionSet,
+    VersionPolicyRead,
+    VersionPolicySet,
+    VersionStatusRead,
+    VulnerabilityPage,
+    VulnerabilityRead,
+    VulnerabilitySummary,
+)
+from appcomply.vulnerabilities.service import VulnerabilitiesEnv
+from appcomply.web.deps import env_dependency
+from appcomply.web.downloads import attachment_response
+from appcomply.web.openapi import problem_responses
+from appcomply.web.security import Guard, PublicCtx
+
+VulnerabilitiesEnvDep = Annotated[VulnerabilitiesEnv, Depends(env_dependency("vulnerabilities", VulnerabilitiesEnv))]
+SecurityCtx = Annotated[Ctx, Depends(Guard(Role.SECURITY))]
+AppCtx = Annotated[Ctx, Depends(Guard(app_key=True, staff=False))]
+ReleaseCtx = Annotated[Ctx, Depends(Guard(Role.SECURITY, app_key=True))]
+Platform = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[a-z_]+$")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=80,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="A key of yours (e.g. a UUID): a retry with the same key and content returns the first receipt.",
+    ),
+]
+
+public_router = APIRouter(prefix="/v1/vulnerability-reports", tags=["vulnerabilities"])
+router = APIRouter(prefix="/v1/vulnerabilities", tags=["vulnerabilities"], responses=problem_responses(401, 403))
+versions_router = APIRouter(tags=["app versions"], responses=problem_responses(401, 403))
+
+
+@public_router.post(
+    "",
+    response_model=ReportReceipt,
+    status_code=status.HTTP_201_CREATED,
+    summary="Report a security vulnerability (no account needed)",
+    responses={
+        200: {"description": "A retry: the receipt of the earlier identical submission."},
+        **problem_responses(400, 404, 409, 413, 422, 429),
+    },
+)
+def submit_report(
+    request: Request,
+    ctx: PublicCtx,
+    env: VulnerabilitiesEnvDep,
+    body: ReportCreate,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Anyone may report. The answer holds a tracking token, shown this once: keep it to follow the report at
+    `GET /v1/vulnerability-reports/{token}`. The receipt is logged (kept ≥ 6 months, VR 5). Too many reports from
+    one address: 429 with `Retry-After`."""
+    client_ip = request.client.host if request.client else None
+    done = service.submit_report(
+        ctx, env, report=body, channel=Channel.API, source_ip=client_ip, idempotency_key=idempotency_key
+    )
+    receipt = receipt_of(done)
+    code = status.HTTP_200_OK if done.replayed else status.HTTP_201_CREATED
+    return JSONResponse(receipt.model_dump(mode="json"), status_code=code)
+
+
+def receipt_of(done: service.Submitted) -> ReportReceipt:
+    vuln = done.vulnerability
+    return ReportReceipt(
+        tracking_token=done.tracking_token, status=State(vuln.state), received_at=vuln.received_at,
+        status_url=f"/v1/vulnerability-reports/{done.tracking_token}",
+    )  # fmt: skip
+
+
+@public_router.get(
+    "/{token}",
+    response_model=ReportStatus,
+    summary="Follow a report by its tracking token",
+    responses=problem_responses(404, 422),
+)
+def track_report(
+    ctx: PublicCtx, token: Annotated[str, Path(min_length=10, max_length=100, pattern=r"^vrt_[A-Za-z0-9_-]+$")]
+) -> ReportStatus:
+    """The status and the messages the security team made public; nothing else about the report."""
+    tracked = service.track_report(ctx, token)
+    vuln = tracked.vulnerability
+    return ReportStatus(
+        title=vuln.title, status=State(vuln.state), received_at=vuln.received_at, updated_at=vuln.updated_at,
+        messages=[PublicMessage(at=m.at, message=m.note or "") for m in tracked.messages],
+    )  # fmt: skip
+
+
+# --- the security team --------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "", response_model=VulnerabilityPage, summary="Vulnerabilities, newest first", responses=problem_responses(422)
+)
+def list_vulnerabilities(
+    ctx: SecurityCtx,
+    app_id: uuid.UUID | None = None,
+    state: State | None = None,
+    severity: Annotated[str | None, Query(pattern="^(none|low|medium|high|critical)$")] = None,
+    clock: Annotated[ClockStatus | None, Query(description="The MIIT report clock's status.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    after: uuid.UUID | None = None,
+) -> VulnerabilityPage:
+    """Filter by app, state, CVSS severity, and the state of the authority report clock (open, missed, met)."""
+    rows = service.list_vulnerabilities(
+        ctx, app_id=app_id, state=state, severity=severity, clock=clock, limit=limit + 1, after=after
+    )
+    return VulnerabilityPage(
+        items=[summary_of(r) for r in rows[:limit]],
+        next_cursor=rows[limit - 1].vulnerability.id if len(rows) > limit else None,
+    )
+
+
+def summary_of(row: service.Listed) -> VulnerabilitySummary:
+    out = VulnerabilitySummary.model_validate(row.vulnerability)
+    if row.report_clock is not None:
+        out.report_due_at, out.report_clock = row.report_clock.clock.due_at, row.report_clock.status
+    return out
+
+
+@router.get(
+    "/{vulnerability_id}", response_model=VulnerabilityRead, summary="One vulnerability with its clocks and timeline",
+    responses=problem_responses(404, 422),
+)  # fmt: skip
+def read_vulnerability(ctx: SecurityCtx, vulnerability_id: uuid.UUID) -> VulnerabilityRead:
+    """Everything the team knows: facts, CVSS, the clocks with time left, the timeline, the attachments. The
+    reporter's contact is masked."""
+    return detail_of(ctx, vulnerability_id)
+
+
+def detail_of(ctx: Ctx, vulnerability_id: uuid.UUID) -> VulnerabilityRead:
+    vuln = service.get_vulnerability(ctx, vulnerability_id)
+    clocks = service.list_clocks(ctx, vuln.id)
+    out = VulnerabilityRead.model_validate(vuln)
+    out.clocks = [clock_read(c) for c in clocks]
+    out.timeline = [TimelineRead.model_validate(t) for t in service.list_timeline(ctx, vuln.id)]
+    out.attachments = [AttachmentRead.model_validate(a) for a in service.list_attachments(ctx, vuln.id)]
+    report = next((c for c in clocks if c.kind is ClockKind.MIIT_REPORT), None)
+    if report is not None:
+        out.report_due_at, out.report_clock = report.clock.due_at, report.status
+    return out
+
+
+def clock_read(view: service.ClockView) -> ClockRead:
+    c = view.clock
+    return ClockRead(
+        kind=view.kind, started_at=c.started_at, due_at=c.due_at, status=view.status, seconds_left=view.seconds_left,
+        alerts_sent=c.alerts_sent, submitted_at=c.submitted_at, submitted_by=c.submitted_by, channel=c.channel,
+        reference=c.reference,
+    )  # fmt: skip
+
+
+@router.patch(
+    "/{vulnerability_id}", response_model=VulnerabilityRead, summary="Record triage facts (CVSS, versions, supplier…)",
+    responses=problem_responses(400, 404, 413, 422),
+)  # fmt: skip
+def update_triage(ctx: SecurityCtx, vulnerability_id: uuid.UUID, body: TriageUpdate) -> VulnerabilityRead:
+    """Only the fields sent change. `national_security: true` moves the report clock to 24 h from intake."""
+    service.update_triage(ctx, vulnerability_id, body)
+    return detail_of(ctx, vulnerability_id)
+
+
+@router.post(
+    "/{vulnerability_id}/transitions", response_model=VulnerabilityRead, summary="Move along the workflow",
+    responses=problem_responses(400, 404, 409, 413, 422),
+)  # fmt: skip
+def transition(ctx: SecurityCtx, vulnerability_id: uuid.UUID, body: TransitionCreate) -> VulnerabilityRead:
+    """received → triaged → confirmed | rejected | duplicate → fixing → fixed → disclosed (409 when not allowed;
+    `disclosed` needs the released fix, VR 9)."""
+    service.transition(ctx, vulnerability_id, to=body.to, note=body.note, duplicate_of=body.duplicate_of)
+    return detail_of(ctx, vulnerability_id)
+
+
+@router.post(
+    "/{vulnerability_id}/messages", response_model=TimelineRead, status_code=status.HTTP_201_CREATED,
+    summary="A note for the team, or a message the reporter sees", responses=problem_responses(400, 404, 413, 422),
+)  # fmt: skip
+def add_message(ctx: SecurityCtx, vulnerability_id: uuid.UUID, body: MessageCreate) -> TimelineRead:
+    """`public: true` messages are what the reporter reads with their tracking token; others stay internal."""
+    entry = service.add_message(ctx, vulnerability_id, message=body.message, public=body.public)
+    return TimelineRead.model_validate(entry)
+
+
+@router.post(
+    "/{vulnerability_id}/supplier-notices", response_model=TimelineRead, status_code=status.HTTP_201_CREATED,
+    summary="Record the notice to the upstream supplier (VR 7(1))", responses=problem_responses(400, 404, 413, 422),
+)  # fmt: skip
+def notify_supplier(ctx: SecurityCtx, vulnerability_id: uuid.UUID, body: SupplierNoticeCreate) -> TimelineRead:
+    """When the flaw lies in an SDK or library, its supplier must be told at once: who, how, their reference."""
+    return TimelineRead.model_validate(service.notify_supplier(ctx, vulnerability_id, body))
+
+
+@router.post(
+    "/{vulnerability_id}/clocks/{kind}/submission", response_model=ClockRead,
+    summary="Record that the authority report went out", responses=problem_responses(400, 404, 409, 413, 422),
+)  # fmt: skip
+def record_submission(
+    ctx: SecurityCtx, vulnerability_id: uuid.UUID, kind: ClockKind, body: SubmissionCreate
+) -> ClockRead:
+    """Closes the clock as met (or missed, when late) with who, when, channel and reference."""
+    return clock_read(service.record_submission(ctx, vulnerability_id, kind, body))
+
+
+@router.post(
+    "/{vulnerability_id}/shares", response_model=TimelineRead, status_code=status.HTTP_201_CREATED,
+    summary="Record sharing with another party", responses=problem_responses(400, 404, 413, 422),
+)  # fmt: skip
+def share(ctx: SecurityCtx, vulnerability_id: uuid.UUID, body: ShareCreate) -> TimelineRead:
+    """Before disclosure, a foreign recipient other than the product's provider is refused: 403
+    `vulnerabilities.sharing.foreign_refused` (VR 9(7))."""
+    return TimelineRead.model_validate(service.share_vulnerability(ctx, vulnerability_id, body))
+
+
+@router.get(
+    "/{vulnerability_id}/attachments/{attachment_id}",
+    summary="Download an attachment (never shown inline)",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}, **problem_responses(404, 422)},
+)
+def download_attachment(ctx: SecurityCtx, vulnerability_id: uuid.UUID, attachment_id: uuid.UUID) -> Response:
+    """Served as application/octet-stream with Content-Disposition: attachment, so no browser renders it."""
+    row = service.get_attachment(ctx, vulnerability_id, attachment_id)
+    return attachment_response(row.filename, row.content, sha256=row.sha256)
+
+
+@router.get(
+    "/{vulnerability_id}/csaf",
+    summary="The advisory as a CSAF 2.0 document (draft until disclosed)",
+    response_class=JSONResponse,
+    responses={200: {"content": {"application/json": {}}}, **problem_responses(404, 422)},
+)
+def read_csaf(ctx: SecurityCtx, env: VulnerabilitiesEnvDep, vulnerability_id: uuid.UUID) -> JSONResponse:
+    """Validated against the OASIS CSAF 2.0 schema. Before disclosure the document's status is `draft`, for review;
+    only disclosed advisories are published (under /.well-known/csaf/, VR 9)."""
+    filename, document = service.preview_csaf(ctx, vulnerability_id, base_url=env.public_url.rstrip("/"))
+    return JSONResponse(document, headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+# --- app versions and forced upgrades (VUL-04) ----------------------------------------------------------------------
+
+
+@versions_router.get(
+    "/v1/app-versions/status",
+    response_model=VersionStatusRead,
+    summary="Must, should or need this user upgrade? (on every app start)",
+    responses=problem_responses(422),
+)
+def read_version_status(
+    ctx: AppCtx,
+    platform: Annotated[str, Query(min_length=1, max_length=32, pattern=r"^[a-z_]+$")],
+    version: Annotated[str, Query(min_length=1, max_length=64)],
+) -> VersionStatusRead:
+    """`upgrade_required`: a fixed vulnerability (or a minimum set by hand) needs a newer release before the app
+    serves this user; `upgrade_recommended`: a newer release fixes something; `ok`. The reason comes in Chinese and
+    English with the vulnerabilities behind it. One read; call it as often as you like."""
+    return service.version_status(ctx, platform=platform, version=version)
+
+
+@versions_router.post(
+    "/v1/apps/{app_id}/versions",
+    response_model=AppVersionRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a release of the app",
+    responses=problem_responses(400, 404, 409, 422),
+)
+def register_version(ctx: ReleaseCtx, app_id: uuid.UUID, body: AppVersionCreate) -> AppVersionRead:
+    """By the app's release pipeline (its API key) or the security team. 409 if the platform already has it."""
+    return AppVersionRead.model_validate(service.register_version(ctx, app_id, body))
+
+
+@versions_router.get(
+    "/v1/apps/{app_id}/versions",
+    response_model=AppVersionPage,
+    summary="The app's registered releases, newest first",
+    responses=problem_responses(404, 422),
+)
+def list_versions(
+    ctx: ReleaseCtx,
+    app_id: uuid.UUID,
+    platform: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    after: uuid.UUID | None = None,
+) -> AppVersionPage:
+    """Filter by platform; `after` is the previous page's `next_cursor`."""
+    rows = service.list_versions(ctx, app_id, platform=platform, limit=limit + 1, after=after)
+    return AppVersionPage(
+        items=[AppVersionRead.model_validate(r) for r in rows[:limit]],
+        next_cursor=rows[limit - 1].id if len(rows) > limit else None,
+    )
+
+
+def policy_read(policy: VersionPolicy) -> VersionPolicyRead:
+    return VersionPolicyRead(
+        app_id=policy.app_id, platform=policy.platform, minimum_required=policy.minimum_required,
+        minimum_recommended=policy.minimum_recommended, latest_version=policy.latest_version,
+        manual_minimum=policy.manual_minimum, manual_reason=policy.manual_reason,
+        reasons=[UpgradeReason(**r) for r in policy.reasons], updated_at=policy.updated_at,
+    )  # fmt: skip
+
+
+@versions_router.get(
+    "/v1/apps/{app_id}/version-policies/{platform}",
+    response_model=VersionPolicyRead,
+    summary="What the version check answers on a platform, and why",
+    responses=problem_responses(404, 422),
+)
+def read_version_policy(ctx: ReleaseCtx, app_id: uuid.UUID, platform: Platform) -> VersionPolicyRead:
+    """The minimums (required, recommended), the latest release, the manual minimum and the fixes behind them."""
+    return policy_read(service.get_policy(ctx, app_id, platform))
+
+
+@versions_router.put(
+    "/v1/apps/{app_id}/version-policies/{platform}",
+    response_model=VersionPolicyRead,
+    summary="Set or lift a minimum version by hand",
+    responses=problem_responses(400, 404, 422),
+)
+def set_version_policy(
+    ctx: SecurityCtx, app_id: uuid.UUID, platform: Platform, body: VersionPolicySet
+) -> VersionPolicyRead:
+    """On top of what fixes require (e.g. an end-of-life release); the reason is what users are told."""
+    return policy_read(service.set_manual_minimum(ctx, app_id, platform, body))
+
+
+@versions_router.put(
+    "/v1/users/{user_id}/app-version",
+    response_model=UserVersionRead,
+    summary="Report the version of the app a user runs",
+    responses=problem_responses(400, 404, 422),
+)
+def report_user_version(ctx: AppCtx, user_id: uuid.UUID, body: UserVersionSet) -> UserVersionRead:
+    """Lets user notices reach the users of affected versions and shows how many still run them."""
+    return service.report_user_version(ctx, user_id, body)
+
+
+@router.put(
+    "/{vulnerability_id}/upgrades",
+    response_model=UpgradeRead,
+    summary="Name the release that fixes it on a platform; force the upgrade",
+    responses=problem_responses(400, 404, 409, 422),
+)
+def set_upgrade(ctx: SecurityCtx, vulnerability_id: uuid.UUID, body: UpgradeSet) -> UpgradeRead:
+    """Takes effect in the version check once the vulnerability is fixed (or disclosed)."""
+    return UpgradeRead.model_validate(service.set_upgrade(ctx, vulnerability_id, body))
+
+
+@router.get(
+    "/{vulnerability_id}/upgrades",
+    response_model=list[UpgradeRead],
+    summary="The fix releases per platform",
+    responses=problem_responses(404, 422),
+)
+def list_upgrades(ctx: SecurityCtx, vulnerability_id: uuid.UUID) -> list[UpgradeRead]:
+    """One row per platform: the fixing release and whether the upgrade is forced."""
+    return [UpgradeRead.model_validate(u) for u in service.list_upgrades(ctx, vulnerability_id)]
+
+
+@router.get(
+    "/{vulnerability_id}/exposure",
+    response_model=ExposureRead,
+    summary="How many users still run an affected version",
+    responses=problem_responses(404, 422),
+)
+def read_exposure(ctx: SecurityCtx, vulnerability_id: uuid.UUID) -> ExposureRead:
+    """Per affected range, the users whose last reported version (PUT /v1/users/{id}/app-version) falls in it."""
+    return service.exposure(ctx, vulnerability_id)
+
+
+# --- the authority report package (VR 7(2)) ------------------------------------------------------------------------
+
+MISSING_HEADER = "Report-Missing-Fields"
+_PACKAGE_HEADERS = {
+    MISSING_HEADER: {
+        "description": "The VR 7(2) fields the record does not state yet, comma-separated (absent when complete); "
+        "the package marks each 待补充 (missing).",
+        "schema": {"type": "string"},
+    },
+    "Report-SHA256": {"description": "SHA-256 of the package's JSON, as printed in the PDF's footer.",
+                      "schema": {"type": "string"}},
+}  # fmt: skip
+
+
+def package_response(filename: str, content: bytes, *, media_type: str, built: service.BuiltPackage) -> Response:
+    """One part of a built package as a download, with the JSON's hash and the missing fields as headers."""
+    headers = {"Report-SHA256": built.sha256}
+    if built.missing:
+        headers[MISSING_HEADER] = ",".join(built.missing)
+    digest = hashlib.sha256(content).hexdigest()
+    return attachment_response(filename, content, sha256=digest, media_type=media_type, headers=headers)
+
+
+@router.get(
+    "/{vulnerability_id}/package.json",
+    summary="The authority report package as JSON (VR 7(2))",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}, "headers": _PACKAGE_HEADERS}, **problem_responses(404, 422)},
+)
+def download_package_json(ctx: SecurityCtx, env: VulnerabilitiesEnvDep, vulnerability_id: uuid.UUID) -> Response:
+    """What the MIIT vulnerability platform asks for (product, model, version, technical characteristics, harm,
+    scope, fix) with the intake log entry, triage, CVSS, affected versions, clocks and timeline. Always builds:
+    fields not yet known are listed in `missing` and the Report-Missing-Fields header. The export is audited."""
+    built = service.build_package(ctx, env, vulnerability_id, pdf=False)
+    return package_response(f"{vulnerability_id}.json", built.json, media_type="application/json", built=built)
+
+
+@router.get(
+    "/{vulnerability_id}/package.pdf",
+    summary="The authority report package as a Chinese PDF (VR 7(2))",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "headers": _PACKAGE_HEADERS},
+        **problem_responses(404, 422, 503),
+    },
+)
+def download_package_pdf(ctx: SecurityCtx, env: VulnerabilitiesEnvDep, vulnerability_id: uuid.UUID) -> Response:
+    """The same package laid out in Chinese; every page's footer carries the SHA-256 of the JSON. 503
+    `vulnerabilities.report.font_unavailable` when the server has no Chinese font (install fonts-wqy-zenhei or set
+    vulnerabilities.report_font). The export is audited."""
+    built = service.build_package(ctx, env, vulnerability_id)
+    assert built.pdf is not None  # noqa: S101 - asked for with pdf=True
+    return package_response(f"{vulnerability_id}.pdf", built.pdf, media_type="application/pdf", built=built)

@@ -1,0 +1,168 @@
+"""CLI of the vulnerabilities module: `appcomply vulns list|show|clocks|package|alerts|purge-receipts`.
+
+`vulns clocks` exits non-zero when any authority clock is overdue, so an operator can put it in cron.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Annotated, Any, cast
+
+import typer
+
+from appcomply.kernel.runner import Runner, emit
+from appcomply.vulnerabilities import service
+from appcomply.vulnerabilities.formats import MIIT_FIELDS
+from appcomply.vulnerabilities.rules import ClockStatus, State
+from appcomply.vulnerabilities.service import VulnerabilitiesEnv
+
+vulns_cli = typer.Typer(
+    help="Vulnerabilities (Art 10): the queue, the authority clocks, retention.", no_args_is_help=True
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+EXIT_INVALID = 3  # as cli/exit_codes.ExitCode.INVALID: `vulns package --out` names no writable directory
+EXIT_OVERDUE = 9  # `vulns clocks`: at least one authority clock is past its deadline without a submission
+
+
+def _runner(ctx: typer.Context) -> Runner:
+    return cast(Runner, ctx.find_root().obj)
+
+
+@vulns_cli.command("list")
+def list_(
+    ctx: typer.Context,
+    state: Annotated[State | None, typer.Option(help="Only this state.")] = None,
+    clock: Annotated[ClockStatus | None, typer.Option(help="Only this MIIT report clock status.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """Vulnerabilities, newest first, with their report clock."""
+    with _runner(ctx).work() as uow:
+        rows = [_row(r) for r in service.list_vulnerabilities(uow, state=state, clock=clock, limit=limit)]
+    lines = [
+        f"{r['id']}  {r['state']:<10} {r['severity'] or '-':<8} clock {r['clock'] or '-':<12} {r['title']}"
+        for r in rows
+    ]
+    emit(rows, as_json=as_json, text="\n".join(lines) or "(no vulnerabilities)")
+
+
+def _row(listed: service.Listed) -> dict[str, Any]:
+    v, c = listed.vulnerability, listed.report_clock
+    return {
+        "id": str(v.id), "app_id": str(v.app_id), "title": v.title, "state": v.state, "severity": v.severity,
+        "received_at": v.received_at.isoformat(), "clock": c.status.value if c else None,
+        "due_at": c.clock.due_at.isoformat() if c else None,
+    }  # fmt: skip
+
+
+@vulns_cli.command("show")
+def show(
+    ctx: typer.Context, vulnerability_id: Annotated[uuid.UUID, typer.Argument()], as_json: JsonOpt = False
+) -> None:
+    """One vulnerability: facts, clocks and timeline (the reporter's contact stays masked)."""
+    with _runner(ctx).work() as uow:
+        v = service.get_vulnerability(uow, vulnerability_id)
+        clocks = [_clock(c) for c in service.list_clocks(uow, v.id)]
+        timeline = [
+            {"at": t.at.isoformat(), "kind": t.kind, "to": t.to_state, "by": t.actor_label, "note": t.note}
+            for t in service.list_timeline(uow, v.id)
+        ]
+        data = {
+            "id": str(v.id), "title": v.title, "state": v.state, "severity": v.severity, "cvss": v.cvss_vector,
+            "received_at": v.received_at.isoformat(), "contact": v.contact_masked, "component": v.component,
+            "affected_versions": v.affected_versions, "fixed_version": v.fixed_version, "clocks": clocks,
+            "timeline": timeline,
+        }  # fmt: skip
+    text = [f"{data['title']}  [{data['state']}]  {data['severity'] or 'unscored'}", f"received {data['received_at']}"]
+    text += [f"clock {c['kind']}: {c['status']} (due {c['due_at']})" for c in clocks]
+    text += [f"  {t['at']}  {t['kind']:<16} {t['to'] or ''} {t['by']}  {t['note'] or ''}" for t in timeline]
+    emit(data, as_json=as_json, text="\n".join(text))
+
+
+def _clock(view: service.ClockView) -> dict[str, Any]:
+    c = view.clock
+    return {
+        "kind": c.kind, "status": view.status.value, "due_at": c.due_at.isoformat(),
+        "seconds_left": view.seconds_left, "submitted_at": c.submitted_at.isoformat() if c.submitted_at else None,
+        "reference": c.reference,
+    }  # fmt: skip
+
+
+@vulns_cli.command("clocks")
+def clocks(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Every authority clock still waiting for a submission, soonest first. Exit 9 when any is overdue."""
+    with _runner(ctx).work() as uow:
+        rows = [
+            {"vulnerability_id": str(v.id), "title": v.title, **_clock(view)}
+            for v, view in service.list_pending_clocks(uow)
+        ]
+    overdue = [r for r in rows if r["status"] == ClockStatus.MISSED.value]
+    lines = [f"{r['status']:<7} {_left(r['seconds_left']):>10}  {r['kind']}  {r['vulnerability_id']}  {r['title']}"
+             for r in rows]  # fmt: skip
+    emit(rows, as_json=as_json, text="\n".join(lines) or "(no open clocks)")
+    if overdue:
+        typer.echo(f"{len(overdue)} authority clock(s) overdue", err=True)
+        raise typer.Exit(EXIT_OVERDUE)
+
+
+def _left(seconds: int) -> str:
+    sign = "-" if seconds < 0 else ""
+    hours, rest = divmod(abs(seconds), 3600)
+    return f"{sign}{hours}h{rest // 60:02d}m"
+
+
+@vulns_cli.command("package")
+def package(
+    ctx: typer.Context,
+    vulnerability_id: Annotated[uuid.UUID, typer.Argument()],
+    out: Annotated[Path, typer.Option("--out", help="Directory for <id>.json and <id>.pdf (created if need be).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Build the authority report package (VR 7(2)): the JSON and the Chinese PDF. Fields the record does not state
+    yet are warned about (the package marks them 待补充). Exit 7 when no Chinese font is installed or configured."""
+    # The directory is made ready first: the export is audited when it is built, so writing must not then fail.
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        typer.echo(f"error: cannot create {out}: {exc.strerror}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    if not os.access(out, os.W_OK):
+        typer.echo(f"error: cannot write to {out}", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    runner = _runner(ctx)
+    env = cast(VulnerabilitiesEnv, runner.services_value("vulnerabilities"))
+    with runner.work() as uow:
+        built = service.build_package(uow, env, vulnerability_id)
+    assert built.pdf is not None  # noqa: S101 - asked for with the PDF
+    json_path, pdf_path = out / f"{vulnerability_id}.json", out / f"{vulnerability_id}.pdf"
+    json_path.write_bytes(built.json)
+    pdf_path.write_bytes(built.pdf)
+    for name in built.missing:
+        typer.echo(f"warning: {name} ({MIIT_FIELDS[name]}) is not recorded yet; the report marks it 待补充", err=True)
+    data = {"json": str(json_path), "pdf": str(pdf_path), "sha256": built.sha256, "missing": list(built.missing)}
+    emit(data, as_json=as_json, text=f"{json_path}\n{pdf_path}")
+
+
+@vulns_cli.command("alerts")
+def alerts(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Send the due clock alerts (50 % and 90 %) to the security addresses; the server also does this itself."""
+    runner = _runner(ctx)
+    env = cast(VulnerabilitiesEnv, runner.services_value("vulnerabilities"))
+    with runner.work() as uow:
+        run = service.send_clock_alerts(uow, env)
+    emit({"alerts": run.alerts, "notices": run.notices}, as_json=as_json,
+         text=f"{run.alerts} clock alert(s), {run.notices} e-mail(s) queued")  # fmt: skip
+
+
+@vulns_cli.command("purge-receipts")
+def purge_receipts(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Delete receipt-log rows older than vulnerabilities.receipt_retention_days (never under 6 months, VR 5)."""
+    runner = _runner(ctx)
+    days = int(runner.settings_value("vulnerabilities.receipt_retention_days"))
+    with runner.work() as uow:
+        count = service.purge_receipts(uow, retention_days=days)
+    emit({"purged": count, "retention_days": days}, as_json=as_json,
+         text=f"purged {count} receipt(s) older than {days} days")  # fmt: skip
