@@ -10,6 +10,7 @@ from typing import TypeVar
 import httpx2
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from tests.factories.apps import STAFF_PASSWORD, make_app, make_staff
@@ -384,15 +385,27 @@ def test_an_htmx_error_is_a_fragment_retargeted_into_the_problem_slot(client: Te
     assert "auth.csrf_failed" in response.text
 
 
-def test_every_console_string_has_a_chinese_translation() -> None:
+def _console_strings() -> set[str]:
     method_map = [("**/templates/**.html", "jinja2")]
     options = {
         "**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks": "True"}
     }
-    extracted = {
+    return {
         message if isinstance(message, str) else message[0]
         for _, _, message, _, _ in extract_from_dir(str(SRC), method_map, options)
     }
+
+
+@pytest.mark.parametrize("catalogue", ["messages.pot", "en/LC_MESSAGES/messages.po", "zh_CN/LC_MESSAGES/messages.po"])
+def test_the_catalogues_are_well_formed_and_list_every_console_string(catalogue: str) -> None:
+    # A msgid without its msgstr parses as a warning and silently drops the entry after it.
+    with (SRC / "web" / "locale" / catalogue).open("rb") as file:
+        parsed = read_po(file, abort_invalid=True)
+    assert sorted(_console_strings() - {message.id for message in parsed if message.id}) == []
+
+
+def test_every_console_string_has_a_chinese_translation() -> None:
+    extracted = _console_strings()
     catalogue = translations("zh_CN")
     assert len(extracted) > 50
     missing = sorted(m for m in extracted if catalogue.gettext(m) == m)
