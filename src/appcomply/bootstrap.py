@@ -80,6 +80,7 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     consent_admin.router,
     content_admin.router,
     vulnerabilities_admin.router,
+    vulnerabilities_admin.incidents_router,
     consent_admin.public_router,
     # Before agreements' /p/{app}/{page}, which would otherwise claim /p/{app}/security.
     vulnerabilities_admin.public_router,
