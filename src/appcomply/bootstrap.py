@@ -72,6 +72,7 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     vulnerabilities_api.public_router,
     vulnerabilities_api.router,
     vulnerabilities_api.versions_router,
+    vulnerabilities_api.incidents_router,
     apps_admin.router,
     identity_admin.router,
     notices_admin.router,
@@ -79,6 +80,7 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     consent_admin.router,
     content_admin.router,
     vulnerabilities_admin.router,
+    vulnerabilities_admin.incidents_router,
     consent_admin.public_router,
     # Before agreements' /p/{app}/{page}, which would otherwise claim /p/{app}/security.
     vulnerabilities_admin.public_router,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -289,6 +289,14 @@ class VulnerabilitiesSettings(BaseModel):
     hosts: dict[str, str] = Field(
         default_factory=dict,
         description='Host name → app slug, for security.txt per app host (JSON, e.g. {"sec.example.cn": "demo"}).',
+    )
+    operator_class: Literal["cii", "state_organ", "other"] = Field(
+        default="other",
+        description=(
+            "Who the provider is under the Incident Reporting Measures, which sets the first report of a relatively "
+            "major or worse security incident: cii (critical information infrastructure, 1 h), state_organ (2 h), "
+            "other (provincial CAC, 4 h). Each incident keeps the class it was created under."
+        ),
     )
     report_font: str | None = Field(
         default=None,

@@ -80,9 +80,15 @@ from appcomply.kernel.context import Ctx
 from appcomply.settings import DatabaseSettings, Environment, Settings
 from appcomply.vulnerabilities import service as vulnerabilities_service
 from appcomply.vulnerabilities.rules import Channel as VulnChannel
+from appcomply.vulnerabilities.rules import IncidentCategory, IncidentGrade
 from appcomply.vulnerabilities.schemas import (
     AppVersionCreate,
     AttachmentUpload,
+    FollowUpCreate,
+    IncidentClose,
+    IncidentCreate,
+    IncidentHandled,
+    IncidentUpdate,
     MessageCreate,
     ReportCreate,
     ShareCreate,
@@ -299,8 +305,19 @@ def _vulnerability(ctx: Ctx, services: Services, target: App, tag: str) -> dict[
     )
     [attachment] = vulnerabilities_service.list_attachments(ctx, done.vulnerability.id)
     vulnerabilities_service.register_version(ctx, target.id, AppVersionCreate(platform="android", version="9.9.9"))
+    open_, closable = (_incident(ctx, services, target, tag, g) for g in (IncidentGrade.MAJOR, IncidentGrade.GENERAL))
+    vulnerabilities_service.mark_handled(ctx, closable.id, IncidentHandled())
     return {"vulnerability_id": str(done.vulnerability.id), "attachment_id": str(attachment.id), "kind": "miit_report",
-            "platform": "android"}  # fmt: skip
+            "platform": "android", "incident_id": str(open_.id), "closable_incident_id": str(closable.id),
+            "incident_kind": "incident_report"}  # fmt: skip
+
+
+def _incident(ctx: Ctx, services: Services, target: App, tag: str, grade: IncidentGrade) -> Any:
+    body = IncidentCreate(
+        app_id=target.id, title=f"目标事件-{tag}", description="矩阵用的安全事件，足够长。",
+        category=IncidentCategory.NETWORK_ATTACK, grade=grade,
+    )  # fmt: skip
+    return vulnerabilities_service.create_incident(ctx, services.vulnerabilities, body)
 
 
 @pytest.fixture
@@ -381,6 +398,7 @@ def world(ctx: Ctx, services: Services, session_factory: sessionmaker[Session], 
             f"目标词{tag}",
             f"目标短语{tag}",
             f"目标漏洞-{tag}",
+            f"目标事件-{tag}",
         ],
     )
 
@@ -456,12 +474,23 @@ BODIES: dict[type[BaseModel], Callable[[list[Role]], dict[str, Any]]] = {
     UpgradeSet: lambda _: {"platform": "android", "fixed_in": "9.9.9", "required": True},
     VersionPolicySet: lambda _: {"minimum_version": "1.0", "reason": "矩阵"},
     UserVersionSet: lambda _: {"platform": "android", "version": "5.2.3"},
+    IncidentCreate: lambda _: {
+        "app_id": "{app_id}", "title": "矩阵事件", "description": "矩阵用的安全事件描述。", "category": "malware",
+        "grade": "relatively_major",
+    },
+    IncidentUpdate: lambda _: {"grade": "particularly_major"},
+    FollowUpCreate: lambda _: {"channel": "12387", "text": "矩阵续报：事态已受控。"},
+    IncidentHandled: lambda _: {},
+    IncidentClose: lambda _: {},
 }  # fmt: skip
 
 # Path parameters that must name a resource in a particular state for one route: a code is confirmed only for a
 # request still waiting for one, while completion, rejection and the reads use the verified request.
 PATH_IDS: dict[str, dict[str, str]] = {
     "/v1/data-requests/{request_id}/verification": {"request_id": "verifying_request_id"},
+    # Only a handled incident with its reports in may close; an incident's clocks are not the MIIT one.
+    "/v1/security-incidents/{incident_id}/close": {"incident_id": "closable_incident_id"},
+    "/v1/security-incidents/{incident_id}/clocks/{kind}/submission": {"kind": "incident_kind"},
 }
 
 # What another app's key gets for a path naming the target's resource: the resource does not exist for it.

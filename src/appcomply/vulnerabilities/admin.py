@@ -1,5 +1,6 @@
 """Pages of the vulnerabilities module: the app's public security page (report form, tracking, disclosed
-advisories; Chinese first, English) and /.well-known/security.txt."""
+advisories; Chinese first, English), /.well-known/security.txt, and the security team's console (vulnerabilities,
+security incidents)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,23 @@ from appcomply.kernel.errors import DomainError
 from appcomply.vulnerabilities import service
 from appcomply.vulnerabilities.errors import ConsoleFormInvalid
 from appcomply.vulnerabilities.formats import changes_csv, index_txt
-from appcomply.vulnerabilities.rules import TRANSITIONS, Channel, ClockKind, ClockStatus, State
+from appcomply.vulnerabilities.rules import (
+    TRANSITIONS,
+    Channel,
+    ClockKind,
+    ClockOwner,
+    ClockStatus,
+    IncidentCategory,
+    IncidentGrade,
+    IncidentState,
+    State,
+)
 from appcomply.vulnerabilities.schemas import (
+    FollowUpCreate,
+    IncidentClose,
+    IncidentCreate,
+    IncidentHandled,
+    IncidentUpdate,
     ReportCreate,
     SubmissionCreate,
     TransitionCreate,
@@ -377,3 +393,109 @@ def package_pdf(ctx: SecurityCtx, env: VulnerabilitiesEnvDep, vulnerability_id: 
 def _package_download(filename: str, content: bytes, media_type: str) -> Response:
     digest = hashlib.sha256(content).hexdigest()
     return attachment_response(filename, content, sha256=digest, media_type=media_type)
+
+
+# --- console: security incidents (VUL-07) ---------------------------------------------------------------------------
+
+incidents_router = APIRouter(prefix="/console/incidents", include_in_schema=False)
+
+
+@incidents_router.get("")
+def incidents(
+    request: Request,
+    ctx: SecurityCtx,
+    auth: AuthDep,
+    state: Annotated[IncidentState | None, Query()] = None,
+    grade: Annotated[IncidentGrade | None, Query()] = None,
+    clock: Annotated[ClockStatus | None, Query()] = None,
+    after: Annotated[uuid.UUID | None, Query()] = None,
+) -> Response:
+    """Every app's incidents newest first, filtered by state, grade and report clock, with the next deadline."""
+    rows = service.list_incidents(ctx, state=state, grade=grade, clock=clock, limit=PAGE_SIZE + 1, after=after)
+    filters = {k: v for k, v in {"state": state, "grade": grade, "clock": clock}.items() if v}
+    context = {
+        **console_chrome(auth, nav="incidents"), "rows": rows[:PAGE_SIZE], "states": list(IncidentState),
+        "grades": list(IncidentGrade), "categories": list(IncidentCategory), "clocks": list(ClockStatus),
+        "filters": filters, "after": after,
+        "next_cursor": rows[PAGE_SIZE - 1].incident.id if len(rows) > PAGE_SIZE else None,
+        "apps": {a.id: a for a in apps.list_apps(ctx, limit=1000)},
+    }  # fmt: skip
+    return render(request, "vulnerabilities/incidents.html", context=context, block="incidents")
+
+
+@incidents_router.post("")
+def create_incident(
+    ctx: SecurityCtx,
+    env: VulnerabilitiesEnvDep,
+    app_id: Annotated[str, Form(max_length=36)],
+    title: Annotated[str, Form(max_length=200)],
+    description: Annotated[str, Form(max_length=20000)],
+    category: Annotated[str, Form(max_length=24)],
+    grade: Annotated[str, Form(max_length=24)],
+    detected_at: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Blank `detected_at` means now; otherwise an ISO time with its offset (2026-12-01T09:30+08:00)."""
+    body = _form_model(IncidentCreate, {"app_id": app_id, "title": title, "description": description,
+                                        "category": category, "grade": grade, "detected_at": detected_at})  # fmt: skip
+    return _incident_back(service.create_incident(ctx, env, body).id)
+
+
+@incidents_router.get("/{incident_id}")
+def incident_detail(request: Request, ctx: SecurityCtx, auth: AuthDep, incident_id: uuid.UUID) -> Response:
+    """One incident: facts, the report clocks with time left, the timeline, and the team's forms."""
+    incident = service.get_incident(ctx, incident_id)
+    context = {
+        **console_chrome(auth, nav="incidents"), "i": incident, "app": apps.get_app(ctx, incident.app_id),
+        "clocks": service.list_clocks(ctx, incident.id, owner=ClockOwner.INCIDENT),
+        "timeline": service.list_incident_timeline(ctx, incident.id), "grades": list(IncidentGrade),
+    }  # fmt: skip
+    return render(request, "vulnerabilities/incident.html", context=context)
+
+
+def _incident_back(incident_id: uuid.UUID) -> Response:
+    return see_other(f"/console/incidents/{incident_id}")
+
+
+@incidents_router.post("/{incident_id}/grade")
+def regrade(ctx: SecurityCtx, incident_id: uuid.UUID, grade: Annotated[IncidentGrade, Form()]) -> Response:
+    service.update_incident(ctx, incident_id, IncidentUpdate(grade=grade))
+    return _incident_back(incident_id)
+
+
+@incidents_router.post("/{incident_id}/follow-ups")
+def follow_up(
+    ctx: SecurityCtx,
+    incident_id: uuid.UUID,
+    channel: Annotated[str, Form(max_length=80)],
+    text: Annotated[str, Form(max_length=20000)],
+    reference: Annotated[str, Form(max_length=120)] = "",
+) -> Response:
+    body = _form_model(FollowUpCreate, {"channel": channel, "text": text, "reference": reference})
+    service.add_follow_up(ctx, incident_id, body)
+    return _incident_back(incident_id)
+
+
+@incidents_router.post("/{incident_id}/clocks/{kind}/submission")
+def incident_submission(
+    ctx: SecurityCtx,
+    incident_id: uuid.UUID,
+    kind: ClockKind,
+    channel: Annotated[str, Form(max_length=80)],
+    reference: Annotated[str, Form(max_length=120)] = "",
+) -> Response:
+    body = _form_model(SubmissionCreate, {"channel": channel, "reference": reference})
+    service.record_submission(ctx, incident_id, kind, body, owner=ClockOwner.INCIDENT)
+    return _incident_back(incident_id)
+
+
+@incidents_router.post("/{incident_id}/handled")
+def handled(ctx: SecurityCtx, incident_id: uuid.UUID, note: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    service.mark_handled(ctx, incident_id, _form_model(IncidentHandled, {"note": note}))
+    return _incident_back(incident_id)
+
+
+@incidents_router.post("/{incident_id}/close")
+def close(ctx: SecurityCtx, incident_id: uuid.UUID, note: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    """Refused (409 problem) until the summary report, and any initial report, is recorded as submitted."""
+    service.close_incident(ctx, incident_id, _form_model(IncidentClose, {"note": note}))
+    return _incident_back(incident_id)

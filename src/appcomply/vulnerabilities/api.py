@@ -1,4 +1,5 @@
-"""JSON API of the vulnerabilities module: the public intake and tracking, and the security team's workflow."""
+"""JSON API of the vulnerabilities module: the public intake and tracking, the security team's workflow, and the
+security incidents."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
 from appcomply.vulnerabilities import service
 from appcomply.vulnerabilities.models import VersionPolicy
-from appcomply.vulnerabilities.rules import Channel, ClockKind, ClockStatus, State
+from appcomply.vulnerabilities.rules import (
+    Channel,
+    ClockKind,
+    ClockOwner,
+    ClockStatus,
+    IncidentGrade,
+    IncidentState,
+    State,
+)
 from appcomply.vulnerabilities.schemas import (
     AppVersionCreate,
     AppVersionPage,
@@ -21,6 +30,15 @@ from appcomply.vulnerabilities.schemas import (
     AttachmentRead,
     ClockRead,
     ExposureRead,
+    FollowUpCreate,
+    IncidentClose,
+    IncidentCreate,
+    IncidentHandled,
+    IncidentPage,
+    IncidentRead,
+    IncidentSummary,
+    IncidentTimelineRead,
+    IncidentUpdate,
     MessageCreate,
     PublicMessage,
     ReportCreate,
@@ -69,6 +87,9 @@ IdempotencyKey = Annotated[
 public_router = APIRouter(prefix="/v1/vulnerability-reports", tags=["vulnerabilities"])
 router = APIRouter(prefix="/v1/vulnerabilities", tags=["vulnerabilities"], responses=problem_responses(401, 403))
 versions_router = APIRouter(tags=["app versions"], responses=problem_responses(401, 403))
+incidents_router = APIRouter(
+    prefix="/v1/security-incidents", tags=["vulnerabilities"], responses=problem_responses(401, 403)
+)
 
 
 @public_router.post(
@@ -459,3 +480,120 @@ def download_package_pdf(ctx: SecurityCtx, env: VulnerabilitiesEnvDep, vulnerabi
     built = service.build_package(ctx, env, vulnerability_id)
     assert built.pdf is not None  # noqa: S101 - asked for with pdf=True
     return package_response(f"{vulnerability_id}.pdf", built.pdf, media_type="application/pdf", built=built)
+
+
+# --- security incidents (VUL-07, Incident Reporting Measures) -------------------------------------------------------
+
+
+def incident_summary_of(row: service.ListedIncident) -> IncidentSummary:
+    out = IncidentSummary.model_validate(row.incident)
+    if row.next_clock is not None:
+        out.next_due_at, out.next_clock = row.next_clock.clock.due_at, row.next_clock.kind
+    return out
+
+
+def incident_detail_of(ctx: Ctx, incident_id: uuid.UUID) -> IncidentRead:
+    incident = service.get_incident(ctx, incident_id)
+    clocks = service.list_clocks(ctx, incident.id, owner=ClockOwner.INCIDENT)
+    out = IncidentRead.model_validate(incident)
+    out.clocks = [clock_read(c) for c in clocks]
+    out.timeline = [IncidentTimelineRead.model_validate(t) for t in service.list_incident_timeline(ctx, incident.id)]
+    waiting = [c for c in clocks if c.clock.submitted_at is None and not c.clock.waived]
+    if waiting:
+        out.next_due_at, out.next_clock = waiting[0].clock.due_at, waiting[0].kind
+    return out
+
+
+@incidents_router.post(
+    "", response_model=IncidentRead, status_code=status.HTTP_201_CREATED, summary="Record a security incident",
+    responses=problem_responses(400, 404, 413, 422),
+)  # fmt: skip
+def create_incident(ctx: SecurityCtx, env: VulnerabilitiesEnvDep, body: IncidentCreate) -> IncidentRead:
+    """Relatively major or worse: the report to the authority is due 1 h (CII operator), 2 h (state organ) or 4 h
+    (other operators; setting `vulnerabilities.operator_class`) after `detected_at`, and its clock starts now."""
+    return incident_detail_of(ctx, service.create_incident(ctx, env, body).id)
+
+
+@incidents_router.get(
+    "", response_model=IncidentPage, summary="Security incidents, newest first", responses=problem_responses(422)
+)
+def list_incidents(
+    ctx: SecurityCtx,
+    app_id: uuid.UUID | None = None,
+    state: IncidentState | None = None,
+    grade: IncidentGrade | None = None,
+    clock: Annotated[ClockStatus | None, Query(description="Has a report clock in this status.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    after: uuid.UUID | None = None,
+) -> IncidentPage:
+    """Filter by app, state, grade and report clock (`open`: a report still running); `after` is the previous
+    page's `next_cursor`."""
+    rows = service.list_incidents(
+        ctx, app_id=app_id, state=state, grade=grade, clock=clock, limit=limit + 1, after=after
+    )
+    return IncidentPage(
+        items=[incident_summary_of(r) for r in rows[:limit]],
+        next_cursor=rows[limit - 1].incident.id if len(rows) > limit else None,
+    )
+
+
+@incidents_router.get(
+    "/{incident_id}", response_model=IncidentRead, summary="One incident with its clocks and timeline",
+    responses=problem_responses(404, 422),
+)  # fmt: skip
+def read_incident(ctx: SecurityCtx, incident_id: uuid.UUID) -> IncidentRead:
+    """The facts, the report clocks with time left, and every step."""
+    return incident_detail_of(ctx, incident_id)
+
+
+@incidents_router.patch(
+    "/{incident_id}", response_model=IncidentRead, summary="Change the grade or the facts",
+    responses=problem_responses(400, 404, 409, 413, 422),
+)  # fmt: skip
+def update_incident(ctx: SecurityCtx, incident_id: uuid.UUID, body: IncidentUpdate) -> IncidentRead:
+    """Only the fields sent change. The grade changes only while the incident is open (409 after); raising it to
+    relatively major or worse opens the report clock, counted from `detected_at`, not from now."""
+    service.update_incident(ctx, incident_id, body)
+    return incident_detail_of(ctx, incident_id)
+
+
+@incidents_router.post(
+    "/{incident_id}/follow-ups", response_model=IncidentTimelineRead, status_code=status.HTTP_201_CREATED,
+    summary="Record a follow-up report to the authority", responses=problem_responses(400, 404, 409, 413, 422),
+)  # fmt: skip
+def add_follow_up(ctx: SecurityCtx, incident_id: uuid.UUID, body: FollowUpCreate) -> IncidentTimelineRead:
+    """Follow-up reports go out as the facts develop: how, their reference, what was said (409 once closed)."""
+    return IncidentTimelineRead.model_validate(service.add_follow_up(ctx, incident_id, body))
+
+
+@incidents_router.post(
+    "/{incident_id}/handled", response_model=IncidentRead, summary="Handling has ended",
+    responses=problem_responses(400, 404, 409, 413, 422),
+)  # fmt: skip
+def mark_handled(ctx: SecurityCtx, incident_id: uuid.UUID, body: IncidentHandled) -> IncidentRead:
+    """Fixes the grade; a reportable incident's summary report is then due 30 days after `handled_at`."""
+    service.mark_handled(ctx, incident_id, body)
+    return incident_detail_of(ctx, incident_id)
+
+
+@incidents_router.post(
+    "/{incident_id}/close", response_model=IncidentRead, summary="Close the incident",
+    responses=problem_responses(400, 404, 409, 413, 422),
+)  # fmt: skip
+def close_incident(ctx: SecurityCtx, incident_id: uuid.UUID, body: IncidentClose) -> IncidentRead:
+    """Only once handled and once every report it owes went out, the summary included: 409
+    `vulnerabilities.incident.reports_pending` names what is missing."""
+    service.close_incident(ctx, incident_id, body)
+    return incident_detail_of(ctx, incident_id)
+
+
+@incidents_router.post(
+    "/{incident_id}/clocks/{kind}/submission", response_model=ClockRead,
+    summary="Record that an incident report went out", responses=problem_responses(400, 404, 409, 413, 422),
+)  # fmt: skip
+def record_incident_submission(
+    ctx: SecurityCtx, incident_id: uuid.UUID, kind: ClockKind, body: SubmissionCreate
+) -> ClockRead:
+    """`incident_report` or `incident_summary`: closes the clock as met (or missed, when late) with the evidence."""
+    view = service.record_submission(ctx, incident_id, kind, body, owner=ClockOwner.INCIDENT)
+    return clock_read(view)

@@ -1,6 +1,8 @@
-"""CLI of the vulnerabilities module: `appcomply vulns list|show|clocks|package|alerts|purge-receipts`.
+"""CLI of the vulnerabilities module: `appcomply vulns list|show|clocks|package|alerts|purge-receipts` and
+`appcomply vulns incidents list|show`.
 
-`vulns clocks` exits non-zero when any authority clock is overdue, so an operator can put it in cron.
+`vulns clocks` exits non-zero when any authority clock (of a vulnerability or an incident) is overdue, so an
+operator can put it in cron.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import typer
 from appcomply.kernel.runner import Runner, emit
 from appcomply.vulnerabilities import service
 from appcomply.vulnerabilities.formats import MIIT_FIELDS
-from appcomply.vulnerabilities.rules import ClockStatus, State
+from appcomply.vulnerabilities.models import Incident, Vulnerability
+from appcomply.vulnerabilities.rules import ClockOwner, ClockStatus, IncidentGrade, IncidentState, State
 from appcomply.vulnerabilities.service import VulnerabilitiesEnv
 
 vulns_cli = typer.Typer(
@@ -95,17 +98,21 @@ def _clock(view: service.ClockView) -> dict[str, Any]:
 def clocks(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Every authority clock still waiting for a submission, soonest first. Exit 9 when any is overdue."""
     with _runner(ctx).work() as uow:
-        rows = [
-            {"vulnerability_id": str(v.id), "title": v.title, **_clock(view)}
-            for v, view in service.list_pending_clocks(uow)
-        ]
+        rows = [_pending(owner, view) for owner, view in service.list_pending_clocks(uow)]
     overdue = [r for r in rows if r["status"] == ClockStatus.MISSED.value]
-    lines = [f"{r['status']:<7} {_left(r['seconds_left']):>10}  {r['kind']}  {r['vulnerability_id']}  {r['title']}"
-             for r in rows]  # fmt: skip
+    lines = [f"{r['status']:<7} {_left(r['seconds_left']):>10}  {r['kind']:<16} "
+             f"{r['vulnerability_id'] or r['incident_id']}  {r['title']}" for r in rows]  # fmt: skip
     emit(rows, as_json=as_json, text="\n".join(lines) or "(no open clocks)")
     if overdue:
         typer.echo(f"{len(overdue)} authority clock(s) overdue", err=True)
         raise typer.Exit(EXIT_OVERDUE)
+
+
+def _pending(owner: Vulnerability | Incident, view: service.ClockView) -> dict[str, Any]:
+    # Each row names its owner in its own key, the other is null (vulnerability_id stays for existing scripts).
+    is_vuln = isinstance(owner, Vulnerability)
+    return {"vulnerability_id": str(owner.id) if is_vuln else None, "incident_id": None if is_vuln else str(owner.id),
+            "title": owner.title, **_clock(view)}  # fmt: skip
 
 
 def _left(seconds: int) -> str:
@@ -166,3 +173,64 @@ def purge_receipts(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         count = service.purge_receipts(uow, retention_days=days)
     emit({"purged": count, "retention_days": days}, as_json=as_json,
          text=f"purged {count} receipt(s) older than {days} days")  # fmt: skip
+
+
+# --- security incidents (VUL-07) ------------------------------------------------------------------------------------
+
+incidents_cli = typer.Typer(
+    help="Security incidents (Incident Reporting Measures): list and show.", no_args_is_help=True
+)
+vulns_cli.add_typer(incidents_cli, name="incidents")
+
+
+@incidents_cli.command("list")
+def incidents_list(
+    ctx: typer.Context,
+    state: Annotated[IncidentState | None, typer.Option(help="Only this state.")] = None,
+    grade: Annotated[IncidentGrade | None, typer.Option(help="Only this grade.")] = None,
+    clock: Annotated[ClockStatus | None, typer.Option(help="Only incidents with a clock in this status.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """Security incidents, newest first, with the next report due."""
+    with _runner(ctx).work() as uow:
+        rows = [_incident_row(r) for r in service.list_incidents(uow, state=state, grade=grade, clock=clock,
+                                                                 limit=limit)]  # fmt: skip
+    lines = [f"{r['id']}  {r['state']:<8} {r['grade']:<18} next {r['next_clock'] or '-'} "
+             f"{r['next_status'] or ''} {r['next_due_at'] or ''}  {r['title']}" for r in rows]  # fmt: skip
+    emit(rows, as_json=as_json, text="\n".join(lines) or "(no security incidents)")
+
+
+def _incident_row(listed: service.ListedIncident) -> dict[str, Any]:
+    i, c = listed.incident, listed.next_clock
+    return {
+        "id": str(i.id), "app_id": str(i.app_id), "title": i.title, "grade": i.grade, "state": i.state,
+        "detected_at": i.detected_at.isoformat(), "next_clock": c.kind.value if c else None,
+        "next_status": c.status.value if c else None, "next_due_at": c.clock.due_at.isoformat() if c else None,
+    }  # fmt: skip
+
+
+@incidents_cli.command("show")
+def incidents_show(
+    ctx: typer.Context, incident_id: Annotated[uuid.UUID, typer.Argument()], as_json: JsonOpt = False
+) -> None:
+    """One incident: facts, clocks and timeline."""
+    with _runner(ctx).work() as uow:
+        i = service.get_incident(uow, incident_id)
+        clocks = [_clock(c) for c in service.list_clocks(uow, i.id, owner=ClockOwner.INCIDENT)]
+        timeline = [
+            {"at": t.at.isoformat(), "kind": t.kind, "by": t.actor_label, "note": t.note, "data": t.data}
+            for t in service.list_incident_timeline(uow, i.id)
+        ]
+        data = {
+            "id": str(i.id), "app_id": str(i.app_id), "title": i.title, "category": i.category, "grade": i.grade,
+            "operator_class": i.operator_class, "state": i.state, "detected_at": i.detected_at.isoformat(),
+            "handled_at": i.handled_at.isoformat() if i.handled_at else None,
+            "closed_at": i.closed_at.isoformat() if i.closed_at else None, "affected_users": i.affected_users,
+            "personal_information_involved": i.personal_information_involved, "clocks": clocks, "timeline": timeline,
+        }  # fmt: skip
+    text = [f"{data['title']}  [{data['state']}]  {data['grade']} ({data['operator_class']})",
+            f"detected {data['detected_at']}"]  # fmt: skip
+    text += [f"clock {c['kind']}: {c['status']} (due {c['due_at']})" for c in clocks]
+    text += [f"  {t['at']}  {t['kind']:<12} {t['by']}  {t['note'] or ''}" for t in timeline]
+    emit(data, as_json=as_json, text="\n".join(text))

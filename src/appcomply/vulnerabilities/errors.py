@@ -138,3 +138,33 @@ class AppVersionExists(Conflict):
 class UpgradeNotApplicable(Conflict):
     code = "vulnerabilities.upgrade.not_applicable"
     title = "The fix release does not fix the affected versions"
+
+
+class IncidentNotFound(NotFound):
+    code = "vulnerabilities.incident.not_found"
+    title = "Security incident not found"
+
+
+class InvalidIncidentTransition(Conflict):
+    code = "vulnerabilities.incident.transition_invalid"
+    title = "This change of the incident's state is not allowed"
+
+
+class IncidentClosed(Conflict):
+    code = "vulnerabilities.incident.closed"
+    title = "The incident is closed"
+
+
+class IncidentReportsPending(Conflict):
+    code = "vulnerabilities.incident.reports_pending"
+    title = "The incident's summary report has not been submitted"
+
+
+class IncidentTimeInvalid(Invalid):
+    code = "vulnerabilities.incident.time_invalid"
+    title = "The incident's times are not in order"
+
+
+class IncidentVulnerabilityInvalid(Invalid):
+    code = "vulnerabilities.incident.vulnerability_invalid"
+    title = "An incident may only name a vulnerability of the same app"

@@ -22,3 +22,9 @@ class VulnerabilitiesEvent(enum.StrEnum):
     POLICY_SET = "vulnerabilities.version_policy.set"
     USER_VERSION_REPORTED = "vulnerabilities.user_version.reported"
     PACKAGE_BUILT = "vulnerabilities.package.built"  # the authority report package was exported (VR 7(2))
+    INCIDENT_CREATED = "vulnerabilities.incident.created"
+    INCIDENT_GRADED = "vulnerabilities.incident.graded"
+    INCIDENT_UPDATED = "vulnerabilities.incident.updated"
+    INCIDENT_FOLLOW_UP_REPORTED = "vulnerabilities.incident.follow_up_reported"
+    INCIDENT_HANDLED = "vulnerabilities.incident.handled"
+    INCIDENT_CLOSED = "vulnerabilities.incident.closed"

@@ -1,5 +1,5 @@
 """Tables of the vulnerabilities module: reported vulnerabilities, the receipt log (VR 5), attachments, the
-timeline of every step, and the authority clocks."""
+timeline of every step, security incidents and their timeline, and the authority clocks of both."""
 
 from __future__ import annotations
 
@@ -7,7 +7,18 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from appcomply.db.base import Base
@@ -130,16 +141,20 @@ class TimelineEntry(Base):
 
 
 class Clock(Base):
-    """An authority deadline, counted from intake, and its evidence once met (who, when, channel, reference)."""
+    """An authority deadline and its evidence once met (who, when, channel, reference). It counts for exactly one
+    owner: a vulnerability (from intake) or a security incident (from detection, or from the end of handling)."""
 
     __tablename__ = "vulnerability_clocks"
     __table_args__ = (
         UniqueConstraint("vulnerability_id", "kind"),
+        UniqueConstraint("incident_id", "kind"),
+        CheckConstraint("(vulnerability_id IS NULL) <> (incident_id IS NULL)", name="one_owner"),
         Index("ix_vulnerability_clocks_open_due", "submitted_at", "waived", "due_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    vulnerability_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vulnerabilities.id", ondelete="CASCADE"))
+    vulnerability_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("vulnerabilities.id", ondelete="CASCADE"))
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("security_incidents.id", ondelete="CASCADE"))
     app_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(24))
     started_at: Mapped[dt.datetime]
@@ -150,6 +165,60 @@ class Clock(Base):
     submitted_by: Mapped[str | None] = mapped_column(String(120))
     channel: Mapped[str | None] = mapped_column(String(80))
     reference: Mapped[str | None] = mapped_column(String(120))
+
+    @property
+    def owner_id(self) -> uuid.UUID:
+        owner = self.vulnerability_id or self.incident_id
+        assert owner is not None  # noqa: S101 - the one_owner CHECK
+        return owner
+
+
+class Incident(Base):
+    """A network security incident (VUL-07, Incident Reporting Measures): its grade, the operator class it was
+    reported under, and open → handled → closed. `detected_at` is when the provider learned of it: the first
+    report's clock counts from it whenever the grade makes that report due."""
+
+    __tablename__ = "security_incidents"
+    __table_args__ = (
+        Index("ix_security_incidents_app_id_state", "app_id", "state"),
+        Index("ix_security_incidents_state_grade", "state", "grade"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    app_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(24))
+    grade: Mapped[str] = mapped_column(String(24))
+    operator_class: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    detected_at: Mapped[dt.datetime]
+    handled_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+    affected_users: Mapped[int | None] = mapped_column(Integer)
+    personal_information_involved: Mapped[bool] = mapped_column(Boolean, default=False)
+    vulnerability_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("vulnerabilities.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class IncidentTimelineEntry(Base):
+    """One step of an incident: created, graded, updated, follow_up (a report sent as facts develop), handled,
+    closed, submission, clock_alert."""
+
+    __tablename__ = "security_incident_events"
+    __table_args__ = (Index("ix_security_incident_events_incident_id_at", "incident_id", "at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("security_incidents.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime]
+    kind: Mapped[str] = mapped_column(String(24))
+    actor_label: Mapped[str] = mapped_column(String(120))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]]
 
 
 class AppVersion(Base):

@@ -1,5 +1,6 @@
 """Pure rules of Art 10 and the 2021 vulnerability regulations: the triage states and their transitions, the
-authority clocks (VR 7(2) 48 h, NDR 10 24 h) counted from intake, the disclosure gate (VR 9), intake bounds.
+authority clocks (VR 7(2) 48 h, NDR 10 24 h) counted from intake, the disclosure gate (VR 9), intake bounds; and of
+the 2025 National Cybersecurity Incident Reporting Measures: incident grades, the 1/2/4-hour report, the summary.
 
 Nothing here touches the database or the web; the service applies these decisions.
 """
@@ -22,6 +23,10 @@ from packaging.version import InvalidVersion, Version
 from appcomply.vulnerabilities.errors import (
     DisclosureBlocked,
     ForeignSharingRefused,
+    IncidentClosed,
+    IncidentReportsPending,
+    IncidentTimeInvalid,
+    InvalidIncidentTransition,
     InvalidTransition,
     RetentionTooShort,
     VersionInvalid,
@@ -73,9 +78,24 @@ def check_transition(current: State, target: State) -> None:
 # --- clocks ---------------------------------------------------------------------------------------------------------
 
 
+class ClockOwner(enum.StrEnum):
+    """What a clock counts for: a reported vulnerability, or a security incident."""
+
+    VULNERABILITY = "vulnerability"
+    INCIDENT = "incident"
+
+
 class ClockKind(enum.StrEnum):
     # VR 7(2): report to the MIIT vulnerability platform within 2 days (48 h from learning of it).
     MIIT_REPORT = "miit_report"
+    # Incident Reporting Measures: the first report of a relatively major (较大) or worse incident, 1/2/4 hours.
+    INCIDENT_REPORT = "incident_report"
+    # Incident Reporting Measures: the summary report, within 30 days after handling ends.
+    INCIDENT_SUMMARY = "incident_summary"
+
+    @property
+    def owner(self) -> ClockOwner:
+        return ClockOwner.VULNERABILITY if self is ClockKind.MIIT_REPORT else ClockOwner.INCIDENT
 
 
 class ClockStatus(enum.StrEnum):
@@ -111,6 +131,133 @@ def alerts_due(*, started_at: dt.datetime, due_at: dt.datetime, sent: int, now: 
     span = due_at - started_at
     reached = tuple(f for f in ALERT_FRACTIONS if now >= started_at + span * f)
     return reached[sent:]
+
+
+# --- security incidents (VUL-07: National Cybersecurity Incident Reporting Measures, in force 1 Nov 2025) ------
+
+
+class IncidentGrade(enum.StrEnum):
+    PARTICULARLY_MAJOR = "particularly_major"  # 特别重大
+    MAJOR = "major"  # 重大
+    RELATIVELY_MAJOR = "relatively_major"  # 较大
+    GENERAL = "general"  # 一般
+
+
+# "较大及以上": only these grades must be reported to the authority within hours.
+REPORTABLE_GRADES: Final = frozenset(
+    {IncidentGrade.PARTICULARLY_MAJOR, IncidentGrade.MAJOR, IncidentGrade.RELATIVELY_MAJOR}
+)
+
+
+class OperatorClass(enum.StrEnum):
+    CII = "cii"  # critical information infrastructure operator: protection department and public security, 1 h
+    STATE_ORGAN = "state_organ"  # central and state organs: their cyber office, 2 h
+    OTHER = "other"  # every other operator: the provincial CAC, 4 h
+
+
+REPORT_HOURS: Final[Mapping[OperatorClass, int]] = {
+    OperatorClass.CII: 1,
+    OperatorClass.STATE_ORGAN: 2,
+    OperatorClass.OTHER: 4,
+}
+SUMMARY_DAYS: Final = 30  # "处置结束后30日内" the summary report
+
+
+class IncidentCategory(enum.StrEnum):
+    """The incident categories of GB/T 20986-2023 (网络安全事件分类分级指南), which the Measures' grading guide uses."""
+
+    MALWARE = "malware"  # 恶意程序事件
+    NETWORK_ATTACK = "network_attack"  # 网络攻击事件
+    DATA_SECURITY = "data_security"  # 数据安全事件
+    INFORMATION_CONTENT = "information_content"  # 信息内容安全事件
+    DEVICE_FAILURE = "device_failure"  # 设备设施故障事件
+    VIOLATION = "violation"  # 违规操作事件
+    SECURITY_HAZARD = "security_hazard"  # 安全隐患事件
+    ABNORMAL_BEHAVIOUR = "abnormal_behaviour"  # 异常行为事件
+    FORCE_MAJEURE = "force_majeure"  # 不可抗力事件
+    OTHER = "other"  # 其他事件
+
+
+class IncidentState(enum.StrEnum):
+    OPEN = "open"  # being handled; its grade may still change
+    HANDLED = "handled"  # handling has ended: the summary report's 30 days run
+    CLOSED = "closed"  # every authority report went out; nothing changes any more
+
+
+INCIDENT_TRANSITIONS: Final[Mapping[IncidentState, frozenset[IncidentState]]] = {
+    IncidentState.OPEN: frozenset({IncidentState.HANDLED}),
+    IncidentState.HANDLED: frozenset({IncidentState.CLOSED}),
+    IncidentState.CLOSED: frozenset(),
+}
+
+
+def incident_report_due(
+    detected_at: dt.datetime, *, grade: IncidentGrade, operator_class: OperatorClass
+) -> dt.datetime | None:
+    """When the first report is due, counted from `detected_at` (when the provider learned of the incident, never
+    from when it was graded); None for a general incident, which has no report clock."""
+    if grade not in REPORTABLE_GRADES:
+        return None
+    return detected_at + dt.timedelta(hours=REPORT_HOURS[operator_class])
+
+
+def opens_report_clock(grade: IncidentGrade, *, has_report_clock: bool) -> bool:
+    """A (re)grading opens the report clock when the grade is reportable and none is open yet. A clock once opened
+    stays whatever the grade becomes: the duty arose when the incident was that serious."""
+    return grade in REPORTABLE_GRADES and not has_report_clock
+
+
+def incident_summary_due(handled_at: dt.datetime) -> dt.datetime:
+    return handled_at + dt.timedelta(days=SUMMARY_DAYS)
+
+
+def summary_required(grade: IncidentGrade, *, has_report_clock: bool) -> bool:
+    """The summary follows a reported incident: one graded relatively major or worse, now or at any earlier time."""
+    return grade in REPORTABLE_GRADES or has_report_clock
+
+
+def check_incident_transition(current: IncidentState, target: IncidentState) -> None:
+    """InvalidIncidentTransition unless `target` follows `current` (open → handled → closed)."""
+    if target not in INCIDENT_TRANSITIONS[current]:
+        allowed = ", ".join(sorted(INCIDENT_TRANSITIONS[current])) or "none (final state)"
+        raise InvalidIncidentTransition(
+            f"a {current} incident cannot become {target}; allowed: {allowed}",
+            current=current.value,
+            target=target.value,
+        )
+
+
+def check_incident_changeable(state: IncidentState, *, regrade: bool) -> None:
+    """IncidentClosed for any change to a closed incident; InvalidIncidentTransition for a new grade once handling
+    has ended (the grade decides the reports already owed)."""
+    if state is IncidentState.CLOSED:
+        raise IncidentClosed("a closed incident cannot change")
+    if regrade and state is not IncidentState.OPEN:
+        raise InvalidIncidentTransition(
+            f"the grade of a {state} incident cannot change: grade it while it is open",
+            current=state.value,
+            target=state.value,
+        )
+
+
+def check_closable(pending: Iterable[ClockKind]) -> None:
+    """IncidentReportsPending: an incident closes only once every report it owes has gone out, the summary report
+    (due 30 days after handling ended) included; a late one still counts once submitted."""
+    kinds = sorted(k.value for k in pending)
+    if kinds:
+        raise IncidentReportsPending(
+            "closing an incident requires its summary report (and any initial report) to be submitted: record the "
+            f"submission of {', '.join(kinds)} first",
+            pending=kinds,
+        )
+
+
+def check_incident_times(*, detected_at: dt.datetime, now: dt.datetime, handled_at: dt.datetime | None = None) -> None:
+    """IncidentTimeInvalid: no detection in the future; handling ends after detection and not in the future."""
+    if detected_at > now:
+        raise IncidentTimeInvalid("detected_at lies in the future", detected_at=detected_at.isoformat())
+    if handled_at is not None and not detected_at <= handled_at <= now:
+        raise IncidentTimeInvalid("handled_at must lie between detected_at and now", handled_at=handled_at.isoformat())
 
 
 # --- disclosure (VR 9) ----------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Boundary models of the vulnerabilities module: the public report, the tracking view, triage and staff views."""
+"""Boundary models of the vulnerabilities module: the public report, the tracking view, triage and staff views,
+security incidents."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from appcomply.vulnerabilities.rules import Channel, ClockKind, ClockStatus, State
+from appcomply.vulnerabilities.rules import (
+    Channel,
+    ClockKind,
+    ClockStatus,
+    IncidentCategory,
+    IncidentGrade,
+    IncidentState,
+    OperatorClass,
+    State,
+)
 
 # PostgreSQL cannot store U+0000 in text: refused at the boundary so both databases behave alike.
 NO_NUL = r"^[^\x00]*$"
@@ -348,3 +358,105 @@ class ExposureRead(BaseModel):
     vulnerability_id: uuid.UUID
     rows: list[ExposureRow]
     users_reporting: int
+
+
+# --- security incidents (VUL-07) ------------------------------------------------------------------------------------
+
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120, pattern=NO_NUL)]
+ChannelText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=NO_NUL)]
+Users = Annotated[int, Field(ge=0, le=10_000_000_000)]
+
+
+class IncidentCreate(_Strict):
+    """A network security incident as the security team first records it."""
+
+    app_id: uuid.UUID
+    title: Title
+    description: Text = Field(description="What happened, what it touched, what is being done.")
+    category: IncidentCategory = Field(description="GB/T 20986-2023 category (网络安全事件分类).")
+    grade: IncidentGrade = Field(
+        description="relatively_major or worse must be reported within 1/2/4 hours of detection (operator class)."
+    )
+    detected_at: AwareDatetime | None = Field(
+        default=None, description="When the provider learned of it (default now); every report clock counts from it."
+    )
+    affected_users: Users | None = None
+    personal_information_involved: bool = Field(default=False, description="PI involved (PIPL Art 57 duties too).")
+    vulnerability_id: uuid.UUID | None = Field(default=None, description="The vulnerability behind it, if known.")
+
+
+class IncidentUpdate(_Strict):
+    """Only the fields sent change. A new grade only while the incident is open; relatively_major or worse opens the
+    report clock, counted from detection."""
+
+    title: Title | None = None
+    description: Text | None = None
+    category: IncidentCategory | None = None
+    grade: IncidentGrade | None = None
+    affected_users: Users | None = None
+    personal_information_involved: bool | None = None
+    vulnerability_id: uuid.UUID | None = None
+
+
+class FollowUpCreate(_Strict):
+    """A follow-up report sent to the authority as the facts develop: how, their reference, what was reported."""
+
+    channel: ChannelText = Field(description="e.g. provincial CAC, 12387 hotline, the protection department.")
+    reference: Reference | None = None
+    text: Text = Field(description="What the follow-up report said.")
+    reported_at: AwareDatetime | None = Field(default=None, description="Defaults to now.")
+
+
+class IncidentHandled(_Strict):
+    handled_at: AwareDatetime | None = Field(
+        default=None, description="When handling ended (default now); the summary report is due 30 days later."
+    )
+    note: Note | None = None
+
+
+class IncidentClose(_Strict):
+    note: Note | None = None
+
+
+class IncidentTimelineRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: dt.datetime
+    kind: str
+    actor_label: str
+    note: str | None
+    data: dict[str, object]
+
+
+class IncidentSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    app_id: uuid.UUID
+    title: str
+    category: IncidentCategory
+    grade: IncidentGrade
+    operator_class: OperatorClass
+    state: IncidentState
+    detected_at: dt.datetime
+    handled_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    updated_at: dt.datetime
+    next_due_at: dt.datetime | None = Field(default=None, description="The soonest clock still waiting, if any.")
+    next_clock: ClockKind | None = None
+
+
+class IncidentRead(IncidentSummary):
+    description: str
+    affected_users: int | None
+    personal_information_involved: bool
+    vulnerability_id: uuid.UUID | None
+    created_at: dt.datetime
+    created_by: str
+    clocks: list[ClockRead] = Field(default_factory=list)
+    timeline: list[IncidentTimelineRead] = Field(default_factory=list)
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentSummary]
+    next_cursor: uuid.UUID | None

@@ -1,5 +1,5 @@
-"""`appcomply vulns …` in a subprocess: the queue, one vulnerability, the cron-able clock check, the authority
-report package."""
+"""`appcomply vulns …` in a subprocess: the queue, one vulnerability, the cron-able clock check (incident clocks
+too), the authority report package, the security incidents."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from appcomply.kernel.clock import FixedClock, SystemClock
 from appcomply.settings import DatabaseSettings, Settings
 from appcomply.vulnerabilities import Channel
 from appcomply.vulnerabilities import service as vulns
-from appcomply.vulnerabilities.schemas import ReportCreate
+from appcomply.vulnerabilities.rules import IncidentCategory, IncidentGrade
+from appcomply.vulnerabilities.schemas import IncidentCreate, ReportCreate
 from tests.integration.cli.conftest import Run
 
 pytestmark = pytest.mark.slow  # every command starts a Python interpreter
@@ -93,3 +94,43 @@ def test_package_writes_the_json_and_the_pdf_warns_of_missing_fields_and_exits_7
 
 def _pdf_text(path: Path) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def _incident(database_url: str, *, detected: dt.datetime, grade: IncidentGrade) -> str:
+    settings = Settings(database=DatabaseSettings(url=database_url))
+    services = build_services(settings, clock=FixedClock(SystemClock().now()))
+    try:
+        with unit_of_work(services.session_factory, clock=services.clock, actor=system_actor("t"), request_id="t") as c:
+            app = create_app(c, DEMO.model_copy(update={"slug": f"demo-{grade}"}))
+            body = IncidentCreate(
+                app_id=app.id, title=f"{grade}: 数据库被拖库", description="攻击者导出了用户表，已断开外网访问。",
+                category=IncidentCategory.DATA_SECURITY, grade=grade, detected_at=detected,
+            )  # fmt: skip
+            return str(vulns.create_incident(c, services.vulnerabilities, body).id)
+    finally:
+        services.engine.dispose()
+
+
+def test_incident_clocks_are_listed_with_the_vulnerability_clocks_and_an_overdue_one_exits_9(
+    run: Run, database_url: str
+) -> None:
+    assert run("db", "upgrade").returncode == 0
+    now = SystemClock().now()
+    overdue = _incident(database_url, detected=now - dt.timedelta(hours=5), grade=IncidentGrade.MAJOR)
+    general = _incident(database_url, detected=now - dt.timedelta(hours=5), grade=IncidentGrade.GENERAL)
+    clocks = run("vulns", "clocks", "--json")
+    assert clocks.returncode == 9, clocks.stderr
+    rows = json.loads(clocks.stdout)
+    assert [(r["incident_id"], r["vulnerability_id"], r["kind"], r["status"]) for r in rows] == [
+        (overdue, None, "incident_report", "missed")
+    ]  # the general incident has no clock
+    listed = json.loads(run("vulns", "incidents", "list", "--json").stdout)
+    assert [(r["id"], r["next_clock"]) for r in listed] == [(general, None), (overdue, "incident_report")]
+    majors = json.loads(run("vulns", "incidents", "list", "--grade", "major", "--json").stdout)
+    assert [r["id"] for r in majors] == [overdue]
+    shown = run("vulns", "incidents", "show", overdue)
+    assert shown.returncode == 0, shown.stderr
+    assert "incident_report: missed" in shown.stdout
+    data = json.loads(run("vulns", "incidents", "show", overdue, "--json").stdout)
+    assert (data["operator_class"], [t["kind"] for t in data["timeline"]]) == ("other", ["created"])
+    assert run("vulns", "incidents", "show", "00000000-0000-7000-8000-000000000000").returncode == 4
