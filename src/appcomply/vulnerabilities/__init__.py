@@ -5,6 +5,10 @@ from appcomply.vulnerabilities.errors import (
     AttachmentNotFound,
     AttachmentRejected,
     AttachmentTooLarge,
+    CampaignAudienceInvalid,
+    CampaignClosed,
+    CampaignNeedsFix,
+    CampaignNotFound,
     ClockClosed,
     ClockNotFound,
     CsafDocumentInvalid,
@@ -22,19 +26,24 @@ from appcomply.vulnerabilities.errors import (
     VulnerabilityNotFound,
 )
 from appcomply.vulnerabilities.events import VulnerabilitiesEvent
-from appcomply.vulnerabilities.rules import Channel, ClockKind, ClockStatus, State
-from appcomply.vulnerabilities.service import ClockWatcher, VulnerabilitiesEnv
+from appcomply.vulnerabilities.rules import Audience, CampaignState, Channel, ClockKind, ClockStatus, State
+from appcomply.vulnerabilities.service import VulnerabilitiesEnv, VulnerabilityJobs
 
 __all__ = [
     "AttachmentNotFound",
     "AttachmentRejected",
     "AttachmentTooLarge",
+    "Audience",
+    "CampaignAudienceInvalid",
+    "CampaignClosed",
+    "CampaignNeedsFix",
+    "CampaignNotFound",
+    "CampaignState",
     "Channel",
     "ClockClosed",
     "ClockKind",
     "ClockNotFound",
     "ClockStatus",
-    "ClockWatcher",
     "CsafDocumentInvalid",
     "CvssVectorInvalid",
     "DisclosureBlocked",
@@ -50,5 +59,6 @@ __all__ = [
     "State",
     "VulnerabilitiesEnv",
     "VulnerabilitiesEvent",
+    "VulnerabilityJobs",
     "VulnerabilityNotFound",
 ]

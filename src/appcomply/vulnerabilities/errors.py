@@ -138,3 +138,25 @@ class AppVersionExists(Conflict):
 class UpgradeNotApplicable(Conflict):
     code = "vulnerabilities.upgrade.not_applicable"
     title = "The fix release does not fix the affected versions"
+
+
+class CampaignNotFound(NotFound):
+    code = "vulnerabilities.campaign.not_found"
+    title = "Notice campaign not found"
+
+
+class CampaignNeedsFix(Conflict):
+    """Users are told once the fix is out: before that a notice would disclose an open hole (VR 9)."""
+
+    code = "vulnerabilities.campaign.not_fixed"
+    title = "Users are notified once the vulnerability is fixed"
+
+
+class CampaignAudienceInvalid(Invalid):
+    code = "vulnerabilities.campaign.audience_invalid"
+    title = "No affected versions to choose users by"
+
+
+class CampaignClosed(Conflict):
+    code = "vulnerabilities.campaign.closed"
+    title = "The campaign has already finished"

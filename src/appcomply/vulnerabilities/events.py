@@ -22,3 +22,7 @@ class VulnerabilitiesEvent(enum.StrEnum):
     POLICY_SET = "vulnerabilities.version_policy.set"
     USER_VERSION_REPORTED = "vulnerabilities.user_version.reported"
     PACKAGE_BUILT = "vulnerabilities.package.built"  # the authority report package was exported (VR 7(2))
+    CAMPAIGN_STARTED = "vulnerabilities.campaign.started"  # user notices (VR 7(3)) requested
+    CAMPAIGN_CHUNK_QUEUED = "vulnerabilities.campaign.chunk_queued"  # one chunk of users' notices in the outbox
+    CAMPAIGN_FINISHED = "vulnerabilities.campaign.finished"
+    CAMPAIGN_CANCELLED = "vulnerabilities.campaign.cancelled"

@@ -3,18 +3,12 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from appcomply import audit, notices
-from appcomply.db.session import unit_of_work
-from appcomply.kernel import clock as kernel_clock
-from appcomply.kernel.actor import system_actor
 from appcomply.kernel.context import Ctx
 from appcomply.kernel.ids import new_id
 from appcomply.vulnerabilities import rules
@@ -27,7 +21,6 @@ from appcomply.vulnerabilities.service._env import VulnerabilitiesEnv
 from appcomply.vulnerabilities.service._intake import ref
 from appcomply.vulnerabilities.service._queries import ClockView, get_vulnerability, view_clock
 
-_log = logging.getLogger(__name__)
 _LABELS = {ClockKind.MIIT_REPORT: "向工信部网络安全威胁和漏洞信息共享平台报送 (MIIT report)"}
 
 
@@ -116,45 +109,3 @@ def _alert(ctx: Ctx, env: VulnerabilitiesEnv, vuln: Vulnerability, clock: Clock,
     )  # fmt: skip
     audit.record(ctx, VulnerabilitiesEvent.CLOCK_ALERTED, subject=ref(vuln), app_id=vuln.app_id, data=data)
     return len(env.limits.alert_emails)
-
-
-class ClockWatcher:
-    """A daemon thread of `appcomply serve` that sends the clock alerts every `interval` seconds until stopped.
-
-    Several servers may each run one: on PostgreSQL the clocks are claimed FOR UPDATE SKIP LOCKED and `alerts_sent`
-    is counted in the same transaction, so an alert goes out once.
-    """
-
-    def __init__(
-        self,
-        session_factory: sessionmaker[Session],
-        *,
-        clock: kernel_clock.Clock,
-        env: VulnerabilitiesEnv,
-        interval: float,
-    ) -> None:
-        self._factory, self._clock, self._env, self._interval = session_factory, clock, env, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="appcomply-vulnerability-clocks", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def step(self) -> AlertRun:
-        with unit_of_work(self._factory, clock=self._clock, actor=system_actor("vulnerability-clocks"),
-                          request_id=new_id().hex) as ctx:  # fmt: skip
-            return send_clock_alerts(ctx, self._env)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.step()
-            except Exception:
-                # A failed step (database restarting) must not end the thread: the next one retries.
-                _log.exception("vulnerability clock alerts failed; retrying in %.0f s", self._interval)
-            self._stop.wait(self._interval)
