@@ -11,6 +11,7 @@ from appcomply.vulnerabilities.service._advisories import (
 )
 from appcomply.vulnerabilities.service._campaigns import (
     DEFAULT_CHUNK,
+    LEASE,
     CampaignStep,
     CampaignView,
     cancel_campaign,
@@ -54,6 +55,7 @@ from appcomply.vulnerabilities.service._versions import (
 
 __all__ = [
     "DEFAULT_CHUNK",
+    "LEASE",
     "AlertRun",
     "BuiltPackage",
     "CampaignStep",
