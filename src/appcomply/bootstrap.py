@@ -72,6 +72,7 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     vulnerabilities_api.public_router,
     vulnerabilities_api.router,
     vulnerabilities_api.versions_router,
+    vulnerabilities_api.campaigns_router,
     apps_admin.router,
     identity_admin.router,
     notices_admin.router,

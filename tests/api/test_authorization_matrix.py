@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.factories.agreements import publish
 from tests.factories.apps import VALID_USCC, make_api_key, make_app
 from tests.factories.consent import request_body, sent_code, verify_phone
+from tests.factories.vulnerabilities import campaign_body, fixed_vulnerability
 
 from appcomply import accounts, identity, notices
 from appcomply.accounts import UserCreate
@@ -83,6 +84,7 @@ from appcomply.vulnerabilities.rules import Channel as VulnChannel
 from appcomply.vulnerabilities.schemas import (
     AppVersionCreate,
     AttachmentUpload,
+    CampaignCreate,
     MessageCreate,
     ReportCreate,
     ShareCreate,
@@ -299,8 +301,12 @@ def _vulnerability(ctx: Ctx, services: Services, target: App, tag: str) -> dict[
     )
     [attachment] = vulnerabilities_service.list_attachments(ctx, done.vulnerability.id)
     vulnerabilities_service.register_version(ctx, target.id, AppVersionCreate(platform="android", version="9.9.9"))
+    # A fixed one for the user notice campaigns (refused before the fix), with a campaign still queued.
+    fixed = fixed_vulnerability(ctx, services.vulnerabilities, target)
+    campaign = vulnerabilities_service.start_campaign(ctx, fixed.id, campaign_body())
     return {"vulnerability_id": str(done.vulnerability.id), "attachment_id": str(attachment.id), "kind": "miit_report",
-            "platform": "android"}  # fmt: skip
+            "platform": "android", "fixed_vulnerability_id": str(fixed.id),
+            "campaign_id": str(campaign.id)}  # fmt: skip
 
 
 @pytest.fixture
@@ -456,11 +462,15 @@ BODIES: dict[type[BaseModel], Callable[[list[Role]], dict[str, Any]]] = {
     UpgradeSet: lambda _: {"platform": "android", "fixed_in": "9.9.9", "required": True},
     VersionPolicySet: lambda _: {"minimum_version": "1.0", "reason": "矩阵"},
     UserVersionSet: lambda _: {"platform": "android", "version": "5.2.3"},
+    CampaignCreate: lambda _: {
+        "channels": ["inbox"], "subject_zh": "安全更新", "body_zh": "漏洞已修复，请升级到最新版本。",
+    },
 }  # fmt: skip
 
 # Path parameters that must name a resource in a particular state for one route: a code is confirmed only for a
 # request still waiting for one, while completion, rejection and the reads use the verified request.
 PATH_IDS: dict[str, dict[str, str]] = {
+    "/v1/vulnerabilities/{vulnerability_id}/notice-campaigns": {"vulnerability_id": "fixed_vulnerability_id"},
     "/v1/data-requests/{request_id}/verification": {"request_id": "verifying_request_id"},
 }
 

@@ -273,14 +273,17 @@ class CampaignView:
     """A campaign with its outbox delivery per channel, read back from the notices it queued."""
 
     campaign: NoticeCampaign
-    delivery: dict[notices.Channel, notices.DeliverySummary]
+    delivery: dict[str, notices.DeliverySummary]  # by channel: inbox, sms, email
 
 
 def get_campaign(ctx: Ctx, campaign_id: uuid.UUID) -> CampaignView:
     """The campaign and where its notices stand in the outbox, per channel. CampaignNotFound."""
-    campaign = _get(ctx, campaign_id)
-    return CampaignView(campaign, notices.delivery_by_channel(ctx, app_id=campaign.app_id,
-                                                               reason=campaign_ref(campaign)))  # fmt: skip
+    return _view(ctx, _get(ctx, campaign_id))
+
+
+def _view(ctx: Ctx, campaign: NoticeCampaign) -> CampaignView:
+    delivery = notices.delivery_by_channel(ctx, app_id=campaign.app_id, reason=campaign_ref(campaign))
+    return CampaignView(campaign, {channel.value: summary for channel, summary in delivery.items()})
 
 
 def list_campaigns(
@@ -293,7 +296,4 @@ def list_campaigns(
         stmt = stmt.where(NoticeCampaign.vulnerability_id == vulnerability_id)
     if open_only:
         stmt = stmt.where(NoticeCampaign.state.in_(_OPEN))
-    return [
-        CampaignView(c, notices.delivery_by_channel(ctx, app_id=c.app_id, reason=campaign_ref(c)))
-        for c in ctx.session.scalars(stmt)
-    ]
+    return [_view(ctx, c) for c in ctx.session.scalars(stmt)]
