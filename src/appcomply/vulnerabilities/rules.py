@@ -345,3 +345,17 @@ def affected_match(versions: Iterable[tuple[str, str]], ranges: Ranges, parsed: 
         if any(all(_COMPARE[op](version, bound) for op, bound in clause) for clause in clauses):
             return True
     return False
+
+
+def default_campaign_text(*, title: str, fixed_version: str | None) -> dict[str, str]:
+    """What the CLI sends when staff give no text: the fix and what to do, Chinese first."""
+    upgrade_zh = f"请尽快升级到 {fixed_version} 或更高版本。" if fixed_version else "请尽快升级到最新版本。"
+    upgrade_en = (
+        f"Please upgrade to {fixed_version} or later." if fixed_version else "Please upgrade to the latest version."
+    )
+    return {
+        "subject_zh": f"安全更新：{title}"[:90],
+        "subject_en": f"Security update: {title}"[:100],
+        "body_zh": f"我们已修复一个安全问题（{title}）。{upgrade_zh}"[:2000],
+        "body_en": f"We have fixed a security issue ({title}). {upgrade_en}"[:2000],
+    }
