@@ -301,9 +301,10 @@ def _vulnerability(ctx: Ctx, services: Services, target: App, tag: str) -> dict[
     )
     [attachment] = vulnerabilities_service.list_attachments(ctx, done.vulnerability.id)
     vulnerabilities_service.register_version(ctx, target.id, AppVersionCreate(platform="android", version="9.9.9"))
-    # A fixed one for the user notice campaigns (refused before the fix), with a campaign still queued.
+    # Fixed ones for the user notice campaigns (refused before the fix): one free, one with a campaign queued.
     fixed = fixed_vulnerability(ctx, services.vulnerabilities, target)
-    campaign = vulnerabilities_service.start_campaign(ctx, fixed.id, campaign_body())
+    notified = fixed_vulnerability(ctx, services.vulnerabilities, target)
+    campaign = vulnerabilities_service.start_campaign(ctx, notified.id, campaign_body())
     return {"vulnerability_id": str(done.vulnerability.id), "attachment_id": str(attachment.id), "kind": "miit_report",
             "platform": "android", "fixed_vulnerability_id": str(fixed.id),
             "campaign_id": str(campaign.id)}  # fmt: skip

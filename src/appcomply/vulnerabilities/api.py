@@ -444,7 +444,8 @@ def campaign_read(view: service.CampaignView) -> CampaignRead:
 def start_campaign(ctx: SecurityCtx, vulnerability_id: uuid.UUID, body: CampaignCreate) -> CampaignRead:
     """Accepted, not sent: the server goes through the users in chunks (each committed on its own) and queues
     their notices in the outbox; follow `users_done` and the per-channel counts. 409
-    `vulnerabilities.campaign.not_fixed` before the vulnerability is fixed or disclosed. SMS reaches users with a
+    `vulnerabilities.campaign.not_fixed` before the vulnerability is fixed or disclosed, and
+    `vulnerabilities.campaign.already_open` while another campaign for it is going. SMS reaches users with a
     verified phone; end users have no e-mail address here, so e-mail counts every user as skipped."""
     campaign = service.start_campaign(ctx, vulnerability_id, body)
     return campaign_read(service.get_campaign(ctx, campaign.id))

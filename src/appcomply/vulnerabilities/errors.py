@@ -160,3 +160,10 @@ class CampaignAudienceInvalid(Invalid):
 class CampaignClosed(Conflict):
     code = "vulnerabilities.campaign.closed"
     title = "The campaign has already finished"
+
+
+class CampaignAlreadyOpen(Conflict):
+    """A second campaign while one is still going would notify the same users twice (a double click, a retry)."""
+
+    code = "vulnerabilities.campaign.already_open"
+    title = "A notice campaign for this vulnerability is still going"

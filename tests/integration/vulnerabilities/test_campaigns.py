@@ -21,6 +21,7 @@ from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
 from appcomply.notices.models import Notice
 from appcomply.vulnerabilities import (
+    CampaignAlreadyOpen,
     CampaignAudienceInvalid,
     CampaignClosed,
     CampaignNeedsFix,
@@ -263,6 +264,15 @@ def test_a_cancelled_campaign_takes_no_further_chunk(
     assert _reload(ctx.session, campaign).users_done == 2
     with pytest.raises(CampaignClosed):
         service.cancel_campaign(ctx, campaign.id)
+
+
+def test_a_second_campaign_waits_until_the_first_is_over(ctx: Ctx, env: VulnerabilitiesEnv, app: App) -> None:
+    vuln = fixed_vulnerability(ctx, env, app)
+    first = service.start_campaign(ctx, vuln.id, campaign_body())
+    with pytest.raises(CampaignAlreadyOpen):
+        service.start_campaign(ctx, vuln.id, campaign_body(channels=["sms"]))
+    service.cancel_campaign(ctx, first.id)
+    assert service.start_campaign(ctx, vuln.id, campaign_body()).state == "queued"
 
 
 def test_the_periodic_job_runs_campaigns_to_the_end_in_one_tick(

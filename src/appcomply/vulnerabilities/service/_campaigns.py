@@ -27,7 +27,7 @@ from appcomply import accounts, audit, identity, notices
 from appcomply.kernel.context import Ctx
 from appcomply.kernel.ids import new_id
 from appcomply.vulnerabilities import rules
-from appcomply.vulnerabilities.errors import CampaignClosed, CampaignNotFound
+from appcomply.vulnerabilities.errors import CampaignAlreadyOpen, CampaignClosed, CampaignNotFound
 from appcomply.vulnerabilities.events import VulnerabilitiesEvent
 from appcomply.vulnerabilities.models import NoticeCampaign, TimelineEntry, UserAppVersion, Vulnerability
 from appcomply.vulnerabilities.rules import Audience, CampaignState
@@ -54,12 +54,19 @@ def start_campaign(ctx: Ctx, vulnerability_id: uuid.UUID, body: CampaignCreate) 
 
     Only for a fixed or disclosed vulnerability (CampaignNeedsFix): before the fix, a notice would point users at
     an open hole (VR 9) and give them nothing to do. The affected audience needs affected ranges
-    (CampaignAudienceInvalid). `users_total` is an estimate: users who register meanwhile are notified too.
+    (CampaignAudienceInvalid). One campaign at a time per vulnerability (CampaignAlreadyOpen): a double click
+    must not notify everyone twice. `users_total` is an estimate: users who register meanwhile are notified too.
     Emits vulnerabilities.campaign.started and a timeline entry.
     """
     vuln = get_vulnerability(ctx, vulnerability_id)
     rules.check_campaign(state=rules.State(vuln.state), audience=body.audience,
                          affected_versions=vuln.affected_versions)  # fmt: skip
+    going = ctx.session.scalar(
+        select(NoticeCampaign.id).where(NoticeCampaign.vulnerability_id == vuln.id, NoticeCampaign.state.in_(_OPEN))
+    )
+    if going is not None:
+        raise CampaignAlreadyOpen("a campaign for this vulnerability is still going: wait for it or stop it",
+                                  campaign_id=str(going))  # fmt: skip
     now = ctx.clock.now()
     campaign = NoticeCampaign(
         id=new_id(), app_id=vuln.app_id, vulnerability_id=vuln.id, channels=list(body.channels),
