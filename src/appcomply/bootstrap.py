@@ -40,7 +40,7 @@ from appcomply.notices import admin as notices_admin
 from appcomply.notices import api as notices_api
 from appcomply.notices.providers import build_notice_senders
 from appcomply.settings import Settings
-from appcomply.vulnerabilities import ClockWatcher, VulnerabilitiesEnv
+from appcomply.vulnerabilities import VulnerabilitiesEnv, VulnerabilityJobs
 from appcomply.vulnerabilities import admin as vulnerabilities_admin
 from appcomply.vulnerabilities import api as vulnerabilities_api
 from appcomply.web.app import build_app
@@ -73,6 +73,7 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     vulnerabilities_api.router,
     vulnerabilities_api.versions_router,
     vulnerabilities_api.incidents_router,
+    vulnerabilities_api.campaigns_router,
     apps_admin.router,
     identity_admin.router,
     notices_admin.router,
@@ -198,8 +199,8 @@ def _background(services: Services) -> Callable[[FastAPI], AbstractAsyncContextM
         settings = services.settings
         drainer = watcher = None
         if settings.notices.drains_in_process(settings.database.url):
-            # The clock alerts only queue notices; they run wherever the outbox is drained in process.
-            watcher = ClockWatcher(
+            # The clock alerts and notice campaigns only queue notices; they run wherever the outbox is drained.
+            watcher = VulnerabilityJobs(
                 services.session_factory, clock=services.clock, env=services.vulnerabilities,
                 interval=settings.vulnerabilities.alert_interval_seconds,
             )  # fmt: skip

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.factories.agreements import publish
 from tests.factories.apps import VALID_USCC, make_api_key, make_app
 from tests.factories.consent import request_body, sent_code, verify_phone
+from tests.factories.vulnerabilities import campaign_body, fixed_vulnerability
 
 from appcomply import accounts, identity, notices
 from appcomply.accounts import UserCreate
@@ -84,6 +85,7 @@ from appcomply.vulnerabilities.rules import IncidentCategory, IncidentGrade
 from appcomply.vulnerabilities.schemas import (
     AppVersionCreate,
     AttachmentUpload,
+    CampaignCreate,
     FollowUpCreate,
     IncidentClose,
     IncidentCreate,
@@ -307,9 +309,14 @@ def _vulnerability(ctx: Ctx, services: Services, target: App, tag: str) -> dict[
     vulnerabilities_service.register_version(ctx, target.id, AppVersionCreate(platform="android", version="9.9.9"))
     open_, closable = (_incident(ctx, services, target, tag, g) for g in (IncidentGrade.MAJOR, IncidentGrade.GENERAL))
     vulnerabilities_service.mark_handled(ctx, closable.id, IncidentHandled())
+    # Fixed ones for the user notice campaigns (refused before the fix): one free, one with a campaign queued.
+    fixed = fixed_vulnerability(ctx, services.vulnerabilities, target)
+    notified = fixed_vulnerability(ctx, services.vulnerabilities, target)
+    campaign = vulnerabilities_service.start_campaign(ctx, notified.id, campaign_body())
     return {"vulnerability_id": str(done.vulnerability.id), "attachment_id": str(attachment.id), "kind": "miit_report",
             "platform": "android", "incident_id": str(open_.id), "closable_incident_id": str(closable.id),
-            "incident_kind": "incident_report"}  # fmt: skip
+            "incident_kind": "incident_report", "fixed_vulnerability_id": str(fixed.id),
+            "campaign_id": str(campaign.id)}  # fmt: skip
 
 
 def _incident(ctx: Ctx, services: Services, target: App, tag: str, grade: IncidentGrade) -> Any:
@@ -482,11 +489,15 @@ BODIES: dict[type[BaseModel], Callable[[list[Role]], dict[str, Any]]] = {
     FollowUpCreate: lambda _: {"channel": "12387", "text": "矩阵续报：事态已受控。"},
     IncidentHandled: lambda _: {},
     IncidentClose: lambda _: {},
+    CampaignCreate: lambda _: {
+        "channels": ["inbox"], "subject_zh": "安全更新", "body_zh": "漏洞已修复，请升级到最新版本。",
+    },
 }  # fmt: skip
 
 # Path parameters that must name a resource in a particular state for one route: a code is confirmed only for a
 # request still waiting for one, while completion, rejection and the reads use the verified request.
 PATH_IDS: dict[str, dict[str, str]] = {
+    "/v1/vulnerabilities/{vulnerability_id}/notice-campaigns": {"vulnerability_id": "fixed_vulnerability_id"},
     "/v1/data-requests/{request_id}/verification": {"request_id": "verifying_request_id"},
     # Only a handled incident with its reports in may close; an incident's clocks are not the MIIT one.
     "/v1/security-incidents/{incident_id}/close": {"incident_id": "closable_incident_id"},

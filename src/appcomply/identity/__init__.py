@@ -46,6 +46,7 @@ from appcomply.identity.service import (
     start_verification,
     verified_age,
     verified_methods_of,
+    verified_phones,
 )
 
 __all__ = [
@@ -90,4 +91,5 @@ __all__ = [
     "validate_uscc",
     "verified_age",
     "verified_methods_of",
+    "verified_phones",
 ]

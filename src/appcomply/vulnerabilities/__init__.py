@@ -5,6 +5,11 @@ from appcomply.vulnerabilities.errors import (
     AttachmentNotFound,
     AttachmentRejected,
     AttachmentTooLarge,
+    CampaignAlreadyOpen,
+    CampaignAudienceInvalid,
+    CampaignClosed,
+    CampaignNeedsFix,
+    CampaignNotFound,
     ClockClosed,
     ClockNotFound,
     CsafDocumentInvalid,
@@ -22,19 +27,25 @@ from appcomply.vulnerabilities.errors import (
     VulnerabilityNotFound,
 )
 from appcomply.vulnerabilities.events import VulnerabilitiesEvent
-from appcomply.vulnerabilities.rules import Channel, ClockKind, ClockStatus, State
-from appcomply.vulnerabilities.service import ClockWatcher, VulnerabilitiesEnv
+from appcomply.vulnerabilities.rules import Audience, CampaignState, Channel, ClockKind, ClockStatus, State
+from appcomply.vulnerabilities.service import VulnerabilitiesEnv, VulnerabilityJobs
 
 __all__ = [
     "AttachmentNotFound",
     "AttachmentRejected",
     "AttachmentTooLarge",
+    "Audience",
+    "CampaignAlreadyOpen",
+    "CampaignAudienceInvalid",
+    "CampaignClosed",
+    "CampaignNeedsFix",
+    "CampaignNotFound",
+    "CampaignState",
     "Channel",
     "ClockClosed",
     "ClockKind",
     "ClockNotFound",
     "ClockStatus",
-    "ClockWatcher",
     "CsafDocumentInvalid",
     "CvssVectorInvalid",
     "DisclosureBlocked",
@@ -50,5 +61,6 @@ __all__ = [
     "State",
     "VulnerabilitiesEnv",
     "VulnerabilitiesEvent",
+    "VulnerabilityJobs",
     "VulnerabilityNotFound",
 ]

@@ -25,6 +25,7 @@ from appcomply.vulnerabilities import service
 from appcomply.vulnerabilities.errors import ConsoleFormInvalid
 from appcomply.vulnerabilities.formats import changes_csv, index_txt
 from appcomply.vulnerabilities.rules import (
+    CAMPAIGN_STATES,
     TRANSITIONS,
     Channel,
     ClockKind,
@@ -36,6 +37,7 @@ from appcomply.vulnerabilities.rules import (
     State,
 )
 from appcomply.vulnerabilities.schemas import (
+    CampaignCreate,
     FollowUpCreate,
     IncidentClose,
     IncidentCreate,
@@ -268,6 +270,8 @@ def detail(request: Request, ctx: SecurityCtx, auth: AuthDep, vulnerability_id: 
         "attachments": service.list_attachments(ctx, vuln.id),
         "next_states": sorted(TRANSITIONS[State(vuln.state)]), "package_gaps": service.package_gaps(ctx, vuln.id),
         "upgrades": service.list_upgrades(ctx, vuln.id), "exposure": service.exposure(ctx, vuln.id),
+        "campaigns": service.list_campaigns(ctx, vuln.id, limit=20),
+        "can_notify": State(vuln.state) in CAMPAIGN_STATES,
     }  # fmt: skip
     return render(request, "vulnerabilities/detail.html", context=context)
 
@@ -356,6 +360,30 @@ def upgrade(
     """The fix release on a platform; `required` forces the upgrade once the vulnerability is fixed."""
     body = _form_model(UpgradeSet, {"platform": platform, "fixed_in": fixed_in, "required": required})
     service.set_upgrade(ctx, vulnerability_id, body)
+    return _back(vulnerability_id)
+
+
+@router.post("/{vulnerability_id}/notice-campaigns")
+def notify_users(
+    ctx: SecurityCtx,
+    vulnerability_id: uuid.UUID,
+    subject_zh: Annotated[str, Form(max_length=90)],
+    body_zh: Annotated[str, Form(max_length=2000)],
+    channels: Annotated[list[str], Form(max_length=3)],
+    audience: Annotated[str, Form(max_length=8)] = "all",
+    subject_en: Annotated[str, Form(max_length=100)] = "",
+    body_en: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Start a notice campaign; the server sends it in chunks, the table shows its progress."""
+    body = _form_model(CampaignCreate, {"channels": channels, "audience": audience, "subject_zh": subject_zh,
+                                        "subject_en": subject_en, "body_zh": body_zh, "body_en": body_en})  # fmt: skip
+    service.start_campaign(ctx, vulnerability_id, body)
+    return _back(vulnerability_id)
+
+
+@router.post("/{vulnerability_id}/notice-campaigns/{campaign_id}/cancel")
+def stop_campaign(ctx: SecurityCtx, vulnerability_id: uuid.UUID, campaign_id: uuid.UUID) -> Response:
+    service.cancel_campaign(ctx, campaign_id)
     return _back(vulnerability_id)
 
 

@@ -15,6 +15,8 @@ from appcomply.kernel.context import Ctx
 from appcomply.vulnerabilities import service
 from appcomply.vulnerabilities.models import VersionPolicy
 from appcomply.vulnerabilities.rules import (
+    Audience,
+    CampaignState,
     Channel,
     ClockKind,
     ClockOwner,
@@ -28,6 +30,9 @@ from appcomply.vulnerabilities.schemas import (
     AppVersionPage,
     AppVersionRead,
     AttachmentRead,
+    CampaignCreate,
+    CampaignRead,
+    ChannelCounts,
     ClockRead,
     ExposureRead,
     FollowUpCreate,
@@ -89,6 +94,9 @@ router = APIRouter(prefix="/v1/vulnerabilities", tags=["vulnerabilities"], respo
 versions_router = APIRouter(tags=["app versions"], responses=problem_responses(401, 403))
 incidents_router = APIRouter(
     prefix="/v1/security-incidents", tags=["vulnerabilities"], responses=problem_responses(401, 403)
+)
+campaigns_router = APIRouter(
+    prefix="/v1/notice-campaigns", tags=["vulnerabilities"], responses=problem_responses(401, 403)
 )
 
 
@@ -425,6 +433,80 @@ def list_upgrades(ctx: SecurityCtx, vulnerability_id: uuid.UUID) -> list[Upgrade
 def read_exposure(ctx: SecurityCtx, vulnerability_id: uuid.UUID) -> ExposureRead:
     """Per affected range, the users whose last reported version (PUT /v1/users/{id}/app-version) falls in it."""
     return service.exposure(ctx, vulnerability_id)
+
+
+# --- user notice campaigns (VUL-04, VR 7(3)) -------------------------------------------------------------------
+
+
+def campaign_read(view: service.CampaignView) -> CampaignRead:
+    """The campaign with, per channel, what it queued and skipped and where those notices stand in the outbox."""
+    c = view.campaign
+    counts = [
+        ChannelCounts(
+            channel=name, queued=int(c.queued.get(name, 0)), skipped_no_address=int(c.skipped_no_address.get(name, 0)),
+            pending=view.delivery[name].pending, sent=view.delivery[name].sent, failed=view.delivery[name].dead,
+        )
+        for name in c.channels
+    ]  # fmt: skip
+    return CampaignRead(
+        id=c.id, app_id=c.app_id, vulnerability_id=c.vulnerability_id, state=CampaignState(c.state),
+        audience=Audience(c.audience), channels=c.channels, subject_zh=c.subject_zh, subject_en=c.subject_en,
+        users_total=c.users_total, users_done=c.users_done, users_matched=c.users_matched, counts=counts,
+        created_by=c.created_by, created_at=c.created_at, started_at=c.started_at, finished_at=c.finished_at,
+        claimed_by=c.claimed_by,
+    )  # fmt: skip
+
+
+@router.post(
+    "/{vulnerability_id}/notice-campaigns",
+    response_model=CampaignRead,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Notify the app's users that the vulnerability is fixed (in-app, SMS, e-mail)",
+    responses=problem_responses(400, 404, 409, 422),
+)
+def start_campaign(ctx: SecurityCtx, vulnerability_id: uuid.UUID, body: CampaignCreate) -> CampaignRead:
+    """Accepted, not sent: the server goes through the users in chunks (each committed on its own) and queues
+    their notices in the outbox; follow `users_done` and the per-channel counts. 409
+    `vulnerabilities.campaign.not_fixed` before the vulnerability is fixed or disclosed, and
+    `vulnerabilities.campaign.already_open` while another campaign for it is going. SMS reaches users with a
+    verified phone; end users have no e-mail address here, so e-mail counts every user as skipped."""
+    campaign = service.start_campaign(ctx, vulnerability_id, body)
+    return campaign_read(service.get_campaign(ctx, campaign.id))
+
+
+@router.get(
+    "/{vulnerability_id}/notice-campaigns",
+    response_model=list[CampaignRead],
+    summary="The vulnerability's notice campaigns, newest first",
+    responses=problem_responses(404, 422),
+)
+def list_campaigns(ctx: SecurityCtx, vulnerability_id: uuid.UUID) -> list[CampaignRead]:
+    """Each with its progress and its delivery per channel, read back from the outbox."""
+    return [campaign_read(v) for v in service.list_campaigns(ctx, vulnerability_id)]
+
+
+@campaigns_router.get(
+    "/{campaign_id}",
+    response_model=CampaignRead,
+    summary="A notice campaign: progress and delivery per channel",
+    responses=problem_responses(404, 422),
+)
+def read_campaign(ctx: SecurityCtx, campaign_id: uuid.UUID) -> CampaignRead:
+    """`users_done` of `users_total` (an estimate made at the start), and per channel queued, skipped (no address),
+    pending, sent and failed."""
+    return campaign_read(service.get_campaign(ctx, campaign_id))
+
+
+@campaigns_router.post(
+    "/{campaign_id}/cancel",
+    response_model=CampaignRead,
+    summary="Stop a notice campaign",
+    responses=problem_responses(404, 409, 422),
+)
+def cancel_campaign(ctx: SecurityCtx, campaign_id: uuid.UUID) -> CampaignRead:
+    """No further users are taken; notices already queued stay on their way. 409 once done or cancelled."""
+    campaign = service.cancel_campaign(ctx, campaign_id)
+    return campaign_read(service.get_campaign(ctx, campaign.id))
 
 
 # --- the authority report package (VR 7(2)) ------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""CLI of the vulnerabilities module: `appcomply vulns list|show|clocks|package|alerts|purge-receipts` and
-`appcomply vulns incidents list|show`.
+"""CLI of the vulnerabilities module: `appcomply vulns list|show|clocks|package|alerts|purge-receipts|notify`,
+`vulns incidents list|show` and `vulns campaigns run|list`.
 
 `vulns clocks` exits non-zero when any authority clock (of a vulnerability or an incident) is overdue, so an
 operator can put it in cron.
@@ -8,6 +8,7 @@ operator can put it in cron.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -15,10 +16,11 @@ from typing import Annotated, Any, cast
 import typer
 
 from appcomply.kernel.runner import Runner, emit
-from appcomply.vulnerabilities import service
+from appcomply.vulnerabilities import rules, service
 from appcomply.vulnerabilities.formats import MIIT_FIELDS
 from appcomply.vulnerabilities.models import Incident, Vulnerability
-from appcomply.vulnerabilities.rules import ClockOwner, ClockStatus, IncidentGrade, IncidentState, State
+from appcomply.vulnerabilities.rules import Audience, ClockOwner, ClockStatus, IncidentGrade, IncidentState, State
+from appcomply.vulnerabilities.schemas import CampaignCreate
 from appcomply.vulnerabilities.service import VulnerabilitiesEnv
 
 vulns_cli = typer.Typer(
@@ -234,3 +236,109 @@ def incidents_show(
     text += [f"clock {c['kind']}: {c['status']} (due {c['due_at']})" for c in clocks]
     text += [f"  {t['at']}  {t['kind']:<12} {t['by']}  {t['note'] or ''}" for t in timeline]
     emit(data, as_json=as_json, text="\n".join(text))
+
+
+# --- user notice campaigns (VUL-04, VR 7(3)) ---------------------------------------------------------------------
+
+campaigns_cli = typer.Typer(help="User notice campaigns: run the unfinished ones, list them.", no_args_is_help=True)
+vulns_cli.add_typer(campaigns_cli, name="campaigns")
+ChunkOpt = Annotated[int, typer.Option(min=1, max=10_000, help="Users per transaction.")]
+
+
+@vulns_cli.command("notify")
+def notify(
+    ctx: typer.Context,
+    vulnerability_id: Annotated[uuid.UUID, typer.Argument()],
+    channels: Annotated[str, typer.Option(help="Comma-separated: inbox, sms, email.")] = "inbox",
+    audience: Annotated[Audience, typer.Option(help="all users, or those on an affected version.")] = Audience.ALL,
+    subject_zh: Annotated[str | None, typer.Option(help="Default: 安全更新：<title>.")] = None,
+    subject_en: Annotated[str | None, typer.Option()] = None,
+    body_zh: Annotated[str | None, typer.Option(help="Default: the fix and the version to upgrade to.")] = None,
+    body_en: Annotated[str | None, typer.Option()] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Run the campaign here, with a progress line.")] = False,
+    chunk: ChunkOpt = service.DEFAULT_CHUNK,
+    as_json: JsonOpt = False,
+) -> None:
+    """Notify the app's users that the vulnerability is fixed. Without --wait the server sends it (its periodic
+    job); with --wait it runs here, and if interrupted `vulns campaigns run` finishes it where it stopped."""
+    runner = _runner(ctx)
+    with runner.work() as uow:
+        vuln = service.get_vulnerability(uow, vulnerability_id)
+        text = rules.default_campaign_text(title=vuln.title, fixed_version=vuln.fixed_version)
+        given = {"subject_zh": subject_zh, "subject_en": subject_en, "body_zh": body_zh, "body_en": body_en}
+        body = CampaignCreate.model_validate({
+            "channels": [c.strip() for c in channels.split(",") if c.strip()], "audience": audience,
+            **text, **{k: v for k, v in given.items() if v is not None},
+        })  # fmt: skip
+        campaign = service.start_campaign(uow, vulnerability_id, body)
+        campaign_id = campaign.id
+    if wait:
+        _run_campaigns(runner, chunk=chunk, campaign_id=campaign_id)
+    with runner.work() as uow:
+        row = _campaign_row(service.get_campaign(uow, campaign_id))
+    emit(row, as_json=as_json, text=_campaign_line(row))
+
+
+@campaigns_cli.command("run")
+def run_campaigns(ctx: typer.Context, chunk: ChunkOpt = service.DEFAULT_CHUNK, as_json: JsonOpt = False) -> None:
+    """Run every unfinished campaign to the end, here, from where it stopped (a campaign another runner holds is
+    left to it until its lease runs out)."""
+    runner = _runner(ctx)
+    users, chunks = _run_campaigns(runner, chunk=chunk, campaign_id=None)
+    emit({"chunks": chunks, "users": users}, as_json=as_json, text=f"{chunks} chunk(s), {users} user(s)")
+
+
+@campaigns_cli.command("list")
+def list_campaigns(
+    ctx: typer.Context,
+    open_only: Annotated[bool, typer.Option("--open", help="Only queued or running ones.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Campaigns newest first: progress, and per channel queued / skipped / sent / pending / failed."""
+    with _runner(ctx).work() as uow:
+        rows = [_campaign_row(v) for v in service.list_campaigns(uow, open_only=open_only, limit=limit)]
+    emit(rows, as_json=as_json, text="\n".join(_campaign_line(r) for r in rows) or "(no campaigns)")
+
+
+def _run_campaigns(runner: Runner, *, chunk: int, campaign_id: uuid.UUID | None) -> tuple[int, int]:
+    """Steps until nothing is left, each its own transaction; a progress line on stderr. (users, chunks)"""
+    env = cast(VulnerabilitiesEnv, runner.services_value("vulnerabilities"))
+    worker = f"cli-{os.getpid()}"
+    users = chunks = 0
+    while True:
+        with runner.work() as uow:
+            step = service.run_campaign_step(uow, env, chunk=chunk, worker=worker, campaign_id=campaign_id)
+            if step is None:
+                break
+            shown = service.get_campaign(uow, step.campaign_id).campaign
+            progress = f"{shown.id}  {shown.users_done}/{shown.users_total} users  {shown.state}"
+        users, chunks = users + step.done, chunks + 1
+        sys.stderr.write(f"\r{progress}")
+        sys.stderr.flush()
+    if chunks:
+        sys.stderr.write("\n")
+    return users, chunks
+
+
+def _campaign_row(view: service.CampaignView) -> dict[str, Any]:
+    c = view.campaign
+    return {
+        "id": str(c.id), "vulnerability_id": str(c.vulnerability_id), "state": c.state, "audience": c.audience,
+        "users_total": c.users_total, "users_done": c.users_done, "users_matched": c.users_matched,
+        "created_at": c.created_at.isoformat(),
+        "channels": {
+            name: {"queued": c.queued.get(name, 0), "skipped_no_address": c.skipped_no_address.get(name, 0),
+                   "sent": view.delivery[name].sent, "pending": view.delivery[name].pending,
+                   "failed": view.delivery[name].dead}
+            for name in c.channels
+        },
+    }  # fmt: skip
+
+
+def _campaign_line(row: dict[str, Any]) -> str:
+    per = "  ".join(
+        f"{name}: {c['queued']} queued, {c['skipped_no_address']} no address, {c['sent']} sent, {c['failed']} failed"
+        for name, c in row["channels"].items()
+    )
+    return f"{row['id']}  {row['state']:<9} {row['users_done']}/{row['users_total']} users  {per}"

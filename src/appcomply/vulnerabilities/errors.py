@@ -168,3 +168,32 @@ class IncidentTimeInvalid(Invalid):
 class IncidentVulnerabilityInvalid(Invalid):
     code = "vulnerabilities.incident.vulnerability_invalid"
     title = "An incident may only name a vulnerability of the same app"
+
+
+class CampaignNotFound(NotFound):
+    code = "vulnerabilities.campaign.not_found"
+    title = "Notice campaign not found"
+
+
+class CampaignNeedsFix(Conflict):
+    """Users are told once the fix is out: before that a notice would disclose an open hole (VR 9)."""
+
+    code = "vulnerabilities.campaign.not_fixed"
+    title = "Users are notified once the vulnerability is fixed"
+
+
+class CampaignAudienceInvalid(Invalid):
+    code = "vulnerabilities.campaign.audience_invalid"
+    title = "No affected versions to choose users by"
+
+
+class CampaignClosed(Conflict):
+    code = "vulnerabilities.campaign.closed"
+    title = "The campaign has already finished"
+
+
+class CampaignAlreadyOpen(Conflict):
+    """A second campaign while one is still going would notify the same users twice (a double click, a retry)."""
+
+    code = "vulnerabilities.campaign.already_open"
+    title = "A notice campaign for this vulnerability is still going"

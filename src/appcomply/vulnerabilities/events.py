@@ -28,3 +28,7 @@ class VulnerabilitiesEvent(enum.StrEnum):
     INCIDENT_FOLLOW_UP_REPORTED = "vulnerabilities.incident.follow_up_reported"
     INCIDENT_HANDLED = "vulnerabilities.incident.handled"
     INCIDENT_CLOSED = "vulnerabilities.incident.closed"
+    CAMPAIGN_STARTED = "vulnerabilities.campaign.started"  # user notices (VR 7(3)) requested
+    CAMPAIGN_CHUNK_QUEUED = "vulnerabilities.campaign.chunk_queued"  # one chunk of users' notices in the outbox
+    CAMPAIGN_FINISHED = "vulnerabilities.campaign.finished"
+    CAMPAIGN_CANCELLED = "vulnerabilities.campaign.cancelled"

@@ -281,3 +281,43 @@ class UserAppVersion(Base):
     app_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
     version: Mapped[str] = mapped_column(String(64))
     reported_at: Mapped[dt.datetime]
+
+
+class NoticeCampaign(Base):
+    """Notices to an app's users about a fixed vulnerability (Art 10; VR 7(3)), sent in chunks of users.
+
+    `cursor` is the last user id a committed chunk processed (users in id order): a chunk commits its notices, the
+    cursor and the counts together, so a chunk is done once or not at all. `claimed_by`/`lease_until` keep the
+    campaign with one worker between its chunks. Counts are per channel: {"inbox": 120, "sms": 80}.
+    """
+
+    __tablename__ = "vulnerability_notice_campaigns"
+    __table_args__ = (
+        # The runners' claim: unfinished campaigns, oldest first.
+        Index("ix_vulnerability_notice_campaigns_state_created_at", "state", "created_at"),
+        Index("ix_vulnerability_notice_campaigns_vulnerability_id", "vulnerability_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    app_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    vulnerability_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vulnerabilities.id", ondelete="CASCADE"))
+    channels: Mapped[list[Any]]
+    audience: Mapped[str] = mapped_column(String(8))
+    subject_zh: Mapped[str] = mapped_column(String(90))
+    subject_en: Mapped[str] = mapped_column(String(100))
+    body_zh: Mapped[str] = mapped_column(Text)
+    body_en: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10))
+    cursor: Mapped[uuid.UUID | None]
+    queued: Mapped[dict[str, Any]]
+    skipped_no_address: Mapped[dict[str, Any]]
+    users_total: Mapped[int] = mapped_column(Integer)
+    users_done: Mapped[int] = mapped_column(Integer, default=0)
+    users_matched: Mapped[int] = mapped_column(Integer, default=0)
+    chunks: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime]
+    started_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None]

@@ -21,6 +21,8 @@ from packaging.specifiers import InvalidSpecifier, Specifier
 from packaging.version import InvalidVersion, Version
 
 from appcomply.vulnerabilities.errors import (
+    CampaignAudienceInvalid,
+    CampaignNeedsFix,
     DisclosureBlocked,
     ForeignSharingRefused,
     IncidentClosed,
@@ -423,3 +425,84 @@ def upgrade_status(version: Version, *, minimum_required: str | None, minimum_re
 def highest(versions: Iterable[str]) -> str | None:
     """The highest of some version texts (as given), or None."""
     return max(versions, key=Version, default=None)
+
+
+# --- user notice campaigns (VUL-04, VR 7(3)) ---------------------------------------------------------------------
+
+
+class CampaignState(enum.StrEnum):
+    QUEUED = "queued"  # waiting for its first chunk
+    RUNNING = "running"
+    DONE = "done"  # every user of the audience processed (their notices are in the outbox)
+    CANCELLED = "cancelled"  # stopped by staff; chunks already committed stay queued in the outbox
+
+
+class Audience(enum.StrEnum):
+    ALL = "all"  # every user of the app
+    AFFECTED = "affected"  # users whose last reported version is inside an affected range
+
+
+OPEN_CAMPAIGN_STATES: Final = frozenset({CampaignState.QUEUED, CampaignState.RUNNING})
+# Users are told when they can act on it: the fix is out (the same states that set the upgrade policy).
+CAMPAIGN_STATES: Final = UPGRADE_STATES
+
+
+def check_campaign(*, state: State, audience: Audience, affected_versions: Iterable[Mapping[str, str]]) -> None:
+    """A campaign needs a fixed or disclosed vulnerability (CampaignNeedsFix) and, for the affected audience, at
+    least one affected range to choose users by (CampaignAudienceInvalid)."""
+    if state not in CAMPAIGN_STATES:
+        raise CampaignNeedsFix(
+            "users are notified once the fix is released (state fixed or disclosed): before that a notice would "
+            "point at an open hole and leave users nothing to do",
+            state=state.value,
+        )
+    if audience is Audience.AFFECTED and not list(affected_versions):
+        raise CampaignAudienceInvalid("the vulnerability names no affected versions: notify all users instead")
+
+
+def campaign_text(*, subject_zh: str, subject_en: str, body_zh: str, body_en: str) -> tuple[str, str]:
+    """The notice's subject and body: Chinese first, the English after it when given (users' language is not
+    known, and a mainland app's users read Chinese)."""
+    subject = f"{subject_zh} / {subject_en}" if subject_en else subject_zh
+    body = f"{body_zh}\n\n{body_en}" if body_en else body_zh
+    return subject, body
+
+
+Ranges = Mapping[str, list[tuple[tuple[str, Version], ...]]]
+
+
+def affected_ranges(affected_versions: Iterable[Mapping[str, str]]) -> Ranges:
+    """The affected ranges parsed once, by platform, for `affected_match` over many users."""
+    by_platform: dict[str, list[tuple[tuple[str, Version], ...]]] = {}
+    for affected in affected_versions:
+        by_platform.setdefault(affected["platform"], []).append(parse_range(affected["range"]))
+    return by_platform
+
+
+def affected_match(versions: Iterable[tuple[str, str]], ranges: Ranges, parsed: dict[str, Version]) -> bool:
+    """Does any of a user's (platform, version) fall inside an affected range of that platform? `parsed` caches
+    the versions already parsed (a chunk of users runs a handful of versions)."""
+    for platform, text in versions:
+        clauses = ranges.get(platform)
+        if not clauses:
+            continue
+        version = parsed.get(text)
+        if version is None:
+            version = parsed[text] = parse_version(text)
+        if any(all(_COMPARE[op](version, bound) for op, bound in clause) for clause in clauses):
+            return True
+    return False
+
+
+def default_campaign_text(*, title: str, fixed_version: str | None) -> dict[str, str]:
+    """What the CLI sends when staff give no text: the fix and what to do, Chinese first."""
+    upgrade_zh = f"请尽快升级到 {fixed_version} 或更高版本。" if fixed_version else "请尽快升级到最新版本。"
+    upgrade_en = (
+        f"Please upgrade to {fixed_version} or later." if fixed_version else "Please upgrade to the latest version."
+    )
+    return {
+        "subject_zh": f"安全更新：{title}"[:90],
+        "subject_en": f"Security update: {title}"[:100],
+        "body_zh": f"我们已修复一个安全问题（{title}）。{upgrade_zh}"[:2000],
+        "body_en": f"We have fixed a security issue ({title}). {upgrade_en}"[:2000],
+    }

@@ -7,9 +7,11 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from appcomply.vulnerabilities.rules import (
+    Audience,
+    CampaignState,
     Channel,
     ClockKind,
     ClockStatus,
@@ -460,3 +462,70 @@ class IncidentRead(IncidentSummary):
 class IncidentPage(BaseModel):
     items: list[IncidentSummary]
     next_cursor: uuid.UUID | None
+
+
+# --- user notice campaigns (VUL-04, VR 7(3)) ---------------------------------------------------------------------
+
+NoticeChannel = Literal["inbox", "sms", "email"]
+# The notice's subject is "中文 / English" (at most 200 characters in the outbox); an SMS carries the body.
+SubjectZh = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=90, pattern=NO_NUL)]
+SubjectEn = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100, pattern=NO_NUL)]
+BodyZh = Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=2_000, pattern=NO_NUL)]
+BodyEn = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_000, pattern=NO_NUL)]
+
+
+class CampaignCreate(_Strict):
+    """Notify the app's users that a vulnerability is fixed and what to do (usually: upgrade)."""
+
+    channels: list[NoticeChannel] = Field(
+        min_length=1, max_length=3, description="inbox (in-app), sms (users with a verified phone), email."
+    )
+    audience: Audience = Field(
+        default=Audience.ALL,
+        description="all: every user of the app; affected: users whose last reported version is affected.",
+    )
+    subject_zh: SubjectZh
+    subject_en: SubjectEn = ""
+    body_zh: BodyZh
+    body_en: BodyEn = ""
+
+    @field_validator("channels")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each channel once")
+        return value
+
+
+class ChannelCounts(BaseModel):
+    """One channel of a campaign: what it queued, whom it could not reach, and the outbox's delivery since."""
+
+    channel: NoticeChannel
+    queued: int = Field(description="Notices the campaign put in the outbox.")
+    skipped_no_address: int = Field(
+        description="Users without an address for the channel (SMS: no verified phone; e-mail: the platform holds "
+        "no e-mail address of end users, so every user is skipped)."
+    )
+    pending: int = Field(description="In the outbox, not delivered yet (queued, sending, retrying).")
+    sent: int
+    failed: int = Field(description="Out of attempts or refused for good (dead).")
+
+
+class CampaignRead(BaseModel):
+    id: uuid.UUID
+    app_id: uuid.UUID
+    vulnerability_id: uuid.UUID
+    state: CampaignState
+    audience: Audience
+    channels: list[NoticeChannel]
+    subject_zh: str
+    subject_en: str
+    users_total: int = Field(description="Users to go through, as estimated when the campaign started.")
+    users_done: int
+    users_matched: int = Field(description="Users of the audience among those done (affected: on an affected version).")
+    counts: list[ChannelCounts]
+    created_by: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    claimed_by: str | None

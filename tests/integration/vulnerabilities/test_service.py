@@ -330,9 +330,9 @@ def test_the_servers_watcher_sends_due_alerts_in_its_own_transaction(
     vuln = _submit(ctx, env, app).vulnerability
     ctx.session.flush()
     clock.advance(dt.timedelta(hours=25))
-    watcher = service.ClockWatcher(services.session_factory, clock=clock, env=env, interval=60)
-    assert watcher.step() == service.AlertRun(alerts=1, notices=1)
-    assert watcher.step() == service.AlertRun(alerts=0, notices=0)
+    jobs = service.VulnerabilityJobs(services.session_factory, clock=clock, env=env, interval=60)
+    assert jobs.step() == service.JobsRun(alerts=service.AlertRun(alerts=1, notices=1), chunks=0, users=0)
+    assert jobs.step().alerts == service.AlertRun(alerts=0, notices=0)
     [view] = service.list_clocks(ctx, vuln.id)
     ctx.session.refresh(view.clock)
     assert view.clock.alerts_sent == 1

@@ -10,7 +10,7 @@ from appcomply.identity.service._lookup import (
     sealed_fields,
     verified_methods_of,
 )
-from appcomply.identity.service._reverify import start_reverification
+from appcomply.identity.service._reverify import start_reverification, verified_phones
 from appcomply.identity.service._subject import erase_user, export_user
 from appcomply.identity.service._vault import reveal_value, rotate_keys
 from appcomply.identity.service._verify import (
@@ -45,4 +45,5 @@ __all__ = [
     "verified_age",
     "verified_methods",
     "verified_methods_of",
+    "verified_phones",
 ]

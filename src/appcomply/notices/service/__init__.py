@@ -2,12 +2,13 @@
 
 from appcomply.notices.service._deliver import DEFAULT_LEASE_SECONDS, DeliveryReport, deliver_due
 from appcomply.notices.service._drain import OutboxDrainer, drain
-from appcomply.notices.service._enqueue import FAN_OUT_BATCH, RECIPIENT_KIND, enqueue, enqueue_many
+from appcomply.notices.service._enqueue import FAN_OUT_BATCH, RECIPIENT_KIND, enqueue, enqueue_addressed, enqueue_many
 from appcomply.notices.service._env import NoticesEnv
 from appcomply.notices.service._inbox import list_inbox, mark_read
 from appcomply.notices.service._queue import (
     DeliverySummary,
     count_by_status,
+    delivery_by_channel,
     delivery_summary,
     get_notice,
     list_queue,
@@ -25,9 +26,11 @@ __all__ = [
     "OutboxDrainer",
     "count_by_status",
     "deliver_due",
+    "delivery_by_channel",
     "delivery_summary",
     "drain",
     "enqueue",
+    "enqueue_addressed",
     "enqueue_many",
     "erase_user",
     "export_user",

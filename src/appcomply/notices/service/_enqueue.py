@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any, Final, cast
 
@@ -13,7 +13,7 @@ from appcomply import audit, vault
 from appcomply.kernel.context import Ctx
 from appcomply.kernel.ids import new_id
 from appcomply.notices import rules
-from appcomply.notices.errors import RecipientRequired
+from appcomply.notices.errors import InvalidRecipient, RecipientRequired
 from appcomply.notices.events import NoticesEvent
 from appcomply.notices.models import Notice
 from appcomply.notices.rules import Channel, NoticeStatus
@@ -101,37 +101,73 @@ def enqueue_many(
     if channel is not Channel.INBOX:
         raise RecipientRequired("only inbox notices fan out; SMS and e-mail need one recipient each")
     rules.check_content(subject, body)
-    now = ctx.clock.now()
-    common = {
-        "app_id": app_id,
-        "channel": channel.value,
-        "status": NoticeStatus.QUEUED.value,
-        "subject": subject,
-        "body": body,
-        "recipient_sealed": None,
-        "recipient_masked": None,
-        "reason_kind": reason.kind if reason else None,
-        "reason_id": reason.id if reason else None,
-        "attempts": 0,
-        "not_before": now,
-        "last_error": None,
-        "provider": None,
-        "provider_ref": None,
-        "worker": None,
-        "created_at": now,
-        "updated_at": now,
-        "sent_at": None,
-        "read_at": None,
-    }
+    common = _common_row(ctx, app_id=app_id, channel=channel, subject=subject, body=body, reason=reason)
     count = 0
     conn = ctx.session.connection()
     for chunk in _chunks(iter(user_ids), FAN_OUT_BATCH):
         conn.execute(insert(_NOTICES).values([{**common, "id": new_id(), "user_id": uid} for uid in chunk]))
         count += len(chunk)
+    _audit_batch(ctx, app_id=app_id, channel=channel, count=count, reason=reason)
+    return count
+
+
+def enqueue_addressed(
+    ctx: Ctx,
+    *,
+    app_id: uuid.UUID,
+    recipients: Mapping[uuid.UUID, str],
+    channel: Channel,
+    subject: str,
+    body: str,
+    reason: audit.Subject | None,
+    keyring: vault.Keyring,
+) -> int:
+    """Queue the same SMS or e-mail notice to each user at their own recipient ({user id: number or address}),
+    returning how many. Emits one notices.batch.queued.
+
+    The bulk form of `enqueue` for SMS and e-mail: each recipient is checked (E.164 number or address), sealed and
+    masked exactly as `enqueue` does, and the rows go in multi-row INSERTs of FAN_OUT_BATCH. One bad recipient
+    refuses the whole call before anything is written (InvalidRecipient, RecipientRequired); the inbox takes no
+    recipient and fans out with `enqueue_many` (InvalidRecipient). InvalidNoticeContent.
+    """
+    if channel is Channel.INBOX:
+        raise InvalidRecipient("an inbox notice has no recipient: use enqueue_many", channel=channel.value)
+    rules.check_content(subject, body)
+    checked = [(uid, rules.check_recipient(channel, user_id=uid, recipient=to)) for uid, to in recipients.items()]
+    common = _common_row(ctx, app_id=app_id, channel=channel, subject=subject, body=body, reason=reason)
+    context = str(app_id)
+    conn = ctx.session.connection()
+    for start in range(0, len(checked), FAN_OUT_BATCH):
+        rows = [
+            {**common, "id": new_id(), "user_id": uid,
+             "recipient_sealed": vault.seal(keyring, value, kind=RECIPIENT_KIND, context=context),
+             "recipient_masked": rules.mask_recipient(channel, value)}
+            for uid, value in checked[start : start + FAN_OUT_BATCH]
+            if value is not None
+        ]  # fmt: skip
+        conn.execute(insert(_NOTICES).values(rows))
+    _audit_batch(ctx, app_id=app_id, channel=channel, count=len(checked), reason=reason)
+    return len(checked)
+
+
+def _common_row(
+    ctx: Ctx, *, app_id: uuid.UUID, channel: Channel, subject: str, body: str, reason: audit.Subject | None
+) -> dict[str, Any]:
+    """The columns every notice of one batch shares: queued, due now, no recipient yet."""
+    now = ctx.clock.now()
+    return {
+        "app_id": app_id, "channel": channel.value, "status": NoticeStatus.QUEUED.value, "subject": subject,
+        "body": body, "recipient_sealed": None, "recipient_masked": None,
+        "reason_kind": reason.kind if reason else None, "reason_id": reason.id if reason else None,
+        "attempts": 0, "not_before": now, "last_error": None, "provider": None, "provider_ref": None,
+        "worker": None, "created_at": now, "updated_at": now, "sent_at": None, "read_at": None,
+    }  # fmt: skip
+
+
+def _audit_batch(ctx: Ctx, *, app_id: uuid.UUID, channel: Channel, count: int, reason: audit.Subject | None) -> None:
     subject_ref = reason or audit.Subject("app", str(app_id))
     data = {"channel": channel.value, "count": count, "reason": f"{reason.kind}:{reason.id}" if reason else None}
     audit.record(ctx, NoticesEvent.BATCH_QUEUED, subject=subject_ref, app_id=app_id, data=data)
-    return count
 
 
 def _chunks(values: Iterator[uuid.UUID], size: int) -> Iterator[list[uuid.UUID]]:

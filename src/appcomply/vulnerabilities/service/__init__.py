@@ -9,7 +9,18 @@ from appcomply.vulnerabilities.service._advisories import (
     published,
     tracking_id,
 )
-from appcomply.vulnerabilities.service._clocks import AlertRun, ClockWatcher, record_submission, send_clock_alerts
+from appcomply.vulnerabilities.service._campaigns import (
+    DEFAULT_CHUNK,
+    LEASE,
+    CampaignStep,
+    CampaignView,
+    cancel_campaign,
+    get_campaign,
+    list_campaigns,
+    run_campaign_step,
+    start_campaign,
+)
+from appcomply.vulnerabilities.service._clocks import AlertRun, record_submission, send_clock_alerts
 from appcomply.vulnerabilities.service._env import VulnerabilitiesEnv
 from appcomply.vulnerabilities.service._incidents import (
     add_follow_up,
@@ -19,6 +30,7 @@ from appcomply.vulnerabilities.service._incidents import (
     update_incident,
 )
 from appcomply.vulnerabilities.service._intake import Submitted, TrackedReport, submit_report, track_report
+from appcomply.vulnerabilities.service._jobs import JobsRun, VulnerabilityJobs
 from appcomply.vulnerabilities.service._package import BuiltPackage, build_package, package_gaps
 from appcomply.vulnerabilities.service._public import app_for_host, host_base, list_disclosed, security_txt
 from appcomply.vulnerabilities.service._queries import (
@@ -53,30 +65,38 @@ from appcomply.vulnerabilities.service._versions import (
 )
 
 __all__ = [
+    "DEFAULT_CHUNK",
+    "LEASE",
     "AlertRun",
     "BuiltPackage",
+    "CampaignStep",
+    "CampaignView",
     "ClockView",
-    "ClockWatcher",
     "Directory",
+    "JobsRun",
     "Listed",
     "ListedIncident",
     "Submitted",
     "TrackedReport",
     "VulnerabilitiesEnv",
+    "VulnerabilityJobs",
     "add_follow_up",
     "add_message",
     "advisory_path",
     "app_for_host",
     "build_package",
+    "cancel_campaign",
     "close_incident",
     "create_incident",
     "exposure",
     "get_attachment",
+    "get_campaign",
     "get_incident",
     "get_policy",
     "get_vulnerability",
     "host_base",
     "list_attachments",
+    "list_campaigns",
     "list_clocks",
     "list_disclosed",
     "list_incident_timeline",
@@ -98,11 +118,13 @@ __all__ = [
     "record_submission",
     "register_version",
     "report_user_version",
+    "run_campaign_step",
     "security_txt",
     "send_clock_alerts",
     "set_manual_minimum",
     "set_upgrade",
     "share_vulnerability",
+    "start_campaign",
     "submit_report",
     "track_report",
     "tracking_id",

@@ -4,19 +4,13 @@ outbox."""
 
 from __future__ import annotations
 
-import logging
-import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from appcomply import audit, notices
-from appcomply.db.session import unit_of_work
-from appcomply.kernel import clock as kernel_clock
-from appcomply.kernel.actor import system_actor
 from appcomply.kernel.context import Ctx
 from appcomply.kernel.ids import new_id
 from appcomply.vulnerabilities import rules
@@ -30,7 +24,6 @@ from appcomply.vulnerabilities.service._incidents import add_incident_event, inc
 from appcomply.vulnerabilities.service._intake import ref
 from appcomply.vulnerabilities.service._queries import ClockView, get_incident, get_vulnerability, view_clock
 
-_log = logging.getLogger(__name__)
 _LABELS = {
     ClockKind.MIIT_REPORT: "向工信部网络安全威胁和漏洞信息共享平台报送 (MIIT report)",
     ClockKind.INCIDENT_REPORT: "网络安全事件报告（较大及以上）(incident report, relatively major or worse)",
@@ -148,45 +141,3 @@ def _alert(ctx: Ctx, env: VulnerabilitiesEnv, owner: Owner, clock: Clock, *, fra
     _step(ctx, owner, kind="clock_alert", data=data)
     audit.record(ctx, VulnerabilitiesEvent.CLOCK_ALERTED, subject=_ref(owner), app_id=owner.app_id, data=data)
     return len(env.limits.alert_emails)
-
-
-class ClockWatcher:
-    """A daemon thread of `appcomply serve` that sends the clock alerts every `interval` seconds until stopped.
-
-    Several servers may each run one: on PostgreSQL the clocks are claimed FOR UPDATE SKIP LOCKED and `alerts_sent`
-    is counted in the same transaction, so an alert goes out once.
-    """
-
-    def __init__(
-        self,
-        session_factory: sessionmaker[Session],
-        *,
-        clock: kernel_clock.Clock,
-        env: VulnerabilitiesEnv,
-        interval: float,
-    ) -> None:
-        self._factory, self._clock, self._env, self._interval = session_factory, clock, env, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="appcomply-vulnerability-clocks", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def step(self) -> AlertRun:
-        with unit_of_work(self._factory, clock=self._clock, actor=system_actor("vulnerability-clocks"),
-                          request_id=new_id().hex) as ctx:  # fmt: skip
-            return send_clock_alerts(ctx, self._env)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.step()
-            except Exception:
-                # A failed step (database restarting) must not end the thread: the next one retries.
-                _log.exception("vulnerability clock alerts failed; retrying in %.0f s", self._interval)
-            self._stop.wait(self._interval)
