@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
 import factory
+from fastapi.testclient import TestClient
 
 from appcomply import apps
 from appcomply.apps import service
@@ -53,3 +55,16 @@ def make_staff_token(ctx: Ctx, *roles: Role) -> str:
 def make_api_key(ctx: Ctx, app: App) -> str:
     _, secret = service.create_api_key(ctx, app.id, name="test")
     return secret
+
+
+def log_in_console(client: TestClient, ctx: Ctx, *roles: Role) -> str:
+    """Log a new staff member with `roles` into the console through the login form; returns the session's CSRF
+    token."""
+    staff = make_staff(ctx, *roles)
+    nonce = re.search(r'name="csrf_token" value="([^"]*)"', client.get("/console/login").text)
+    assert nonce
+    form = {"username": staff.username, "password": STAFF_PASSWORD, "csrf_token": nonce.group(1)}
+    assert client.post("/console/login", data=form, follow_redirects=False).status_code == 303
+    token = re.search(r'name="csrf_token" value="([^"]*)"', client.get("/console/").text)
+    assert token
+    return token.group(1)

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.factories.apps import STAFF_PASSWORD, make_api_key, make_app, make_staff, make_staff_token
+from tests.factories.apps import log_in_console, make_api_key, make_app, make_staff_token
 
 from appcomply.audit.models import AuditEntry
 from appcomply.kernel.actor import Role
@@ -55,19 +55,6 @@ def world(client: TestClient, ctx: Ctx) -> World:
     return World(app.slug, user_id, phone.json()["id"], card.json()["id"])
 
 
-def _log_in(client: TestClient, ctx: Ctx, *roles: Role) -> str:
-    """Log a new staff member with `roles` into the console; returns the session's CSRF token."""
-    staff = make_staff(ctx, *roles)
-    page = client.get("/console/login")
-    nonce = re.search(r'name="csrf_token" value="([^"]*)"', page.text)
-    assert nonce
-    form = {"username": staff.username, "password": STAFF_PASSWORD, "csrf_token": nonce.group(1)}
-    assert client.post("/console/login", data=form, follow_redirects=False).status_code == 303
-    token = re.search(r'name="csrf_token" value="([^"]*)"', client.get("/console/").text)
-    assert token
-    return token.group(1)
-
-
 def _pages(client: TestClient, world: World, csrf: str) -> dict[str, str]:
     """Every identity page as the logged-in staff member sees it, lookups included."""
     pages = {
@@ -87,7 +74,7 @@ def _pages(client: TestClient, world: World, csrf: str) -> dict[str, str]:
 
 
 def test_pages_render_for_staff_with_masked_values_only(client: TestClient, ctx: Ctx, world: World) -> None:
-    csrf = _log_in(client, ctx, Role.VAULT)  # the role that sees reveal forms: still no clear value on any page
+    csrf = log_in_console(client, ctx, Role.VAULT)  # the role that sees reveal forms: still no clear value on any page
     pages = _pages(client, world, csrf)
     for name, text in pages.items():
         for clear in (CLEAR_PHONE, ID_NUMBER, NAME, "0013 8000", "0013"):
@@ -100,7 +87,7 @@ def test_pages_render_for_staff_with_masked_values_only(client: TestClient, ctx:
 
 
 def test_the_user_page_shows_evidence_and_permissions(client: TestClient, ctx: Ctx, world: World) -> None:
-    _log_in(client, ctx, Role.REVIEWER)
+    log_in_console(client, ctx, Role.REVIEWER)
     page = client.get(f"/console/users/{world.user_id}").text
     assert "ext-42" in page
     assert "identity.code_sent" in page
@@ -122,7 +109,7 @@ def test_anonymous_visitors_are_sent_to_the_login_form(client: TestClient, world
 def test_lookup_by_full_phone_finds_the_user_and_another_phone_does_not(
     client: TestClient, ctx: Ctx, world: World
 ) -> None:
-    csrf = _log_in(client, ctx, Role.REVIEWER)
+    csrf = log_in_console(client, ctx, Role.REVIEWER)
     find = f"/console/apps/{world.slug}/users"
     found = client.post(find, data={"q": "138 0013 8000"}, headers={**HTMX, "X-CSRF-Token": csrf})
     assert found.status_code == 200
@@ -141,7 +128,7 @@ def test_lookup_by_full_phone_finds_the_user_and_another_phone_does_not(
 def test_the_lookup_is_csrf_checked_and_keeps_the_number_out_of_the_url(
     client: TestClient, ctx: Ctx, world: World
 ) -> None:
-    _log_in(client, ctx, Role.REVIEWER)
+    log_in_console(client, ctx, Role.REVIEWER)
     forged = client.post(f"/console/apps/{world.slug}/users", data={"q": CLEAR_PHONE, "csrf_token": "forged"})
     assert forged.status_code == 403
     page = client.get(f"/console/apps/{world.slug}/users").text
@@ -150,7 +137,7 @@ def test_the_lookup_is_csrf_checked_and_keeps_the_number_out_of_the_url(
 
 def test_a_phone_of_another_app_is_not_found(client: TestClient, ctx: Ctx, world: World) -> None:
     other = make_app(ctx)
-    csrf = _log_in(client, ctx, Role.REVIEWER)
+    csrf = log_in_console(client, ctx, Role.REVIEWER)
     response = client.post(f"/console/apps/{other.slug}/users", data={"q": CLEAR_PHONE, "csrf_token": csrf})
     assert response.status_code == 200
     assert f"/console/users/{world.user_id}" not in response.text
@@ -192,7 +179,7 @@ def test_a_vault_token_reveals_with_a_reason_and_the_access_is_audited(
 def test_a_vault_session_reveals_through_the_form_with_its_csrf_token(
     client: TestClient, ctx: Ctx, session: Session, world: World
 ) -> None:
-    csrf = _log_in(client, ctx, Role.VAULT)
+    csrf = log_in_console(client, ctx, Role.VAULT)
     page = client.get(f"/console/users/{world.user_id}").text
     assert f"/console/verifications/{world.phone_verification}/reveal" in page
     form = {"field": "phone", "reason": "user asked to confirm the number", "csrf_token": csrf}
@@ -249,7 +236,7 @@ def test_a_value_the_verification_does_not_hold_is_not_found(client: TestClient,
 def test_the_outbox_shows_the_local_providers_text_and_the_masked_number(
     client: TestClient, ctx: Ctx, world: World
 ) -> None:
-    _log_in(client, ctx, Role.REVIEWER)
+    log_in_console(client, ctx, Role.REVIEWER)
     page = client.get(f"/console/apps/{world.slug}/sms-outbox").text
     assert re.search(r"验证码 \d{6}，5 分钟内有效。", page)
     assert "138****8000" in page
@@ -258,7 +245,7 @@ def test_the_outbox_shows_the_local_providers_text_and_the_masked_number(
 
 
 def test_the_outbox_pages_newest_first(client: TestClient, ctx: Ctx, session: Session, world: World) -> None:
-    _log_in(client, ctx, Role.REVIEWER)
+    log_in_console(client, ctx, Role.REVIEWER)
     page = client.get(f"/console/apps/{world.slug}/sms-outbox", params={"before": str(uuid.uuid4())})
     assert page.status_code == 200  # an unknown cursor is the first page, not an error
 

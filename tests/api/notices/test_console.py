@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from tests.factories.apps import STAFF_PASSWORD, make_app, make_staff
+from tests.factories.apps import log_in_console, make_app
 
 from appcomply import notices
 from appcomply.audit.models import AuditEntry
@@ -23,17 +21,6 @@ from appcomply.notices.ports import EmailReceipt
 class RefusingEmail:
     def send(self, *, to: str, subject: str, body: str, request_ref: str) -> EmailReceipt:  # noqa: ARG002 - the port's shape
         return EmailReceipt("fake", "", False, "email.recipient_refused")
-
-
-def _log_in(client: TestClient, ctx: Ctx, *roles: Role) -> str:
-    staff = make_staff(ctx, *roles)
-    nonce = re.search(r'name="csrf_token" value="([^"]*)"', client.get("/console/login").text)
-    assert nonce
-    form = {"username": staff.username, "password": STAFF_PASSWORD, "csrf_token": nonce.group(1)}
-    assert client.post("/console/login", data=form, follow_redirects=False).status_code == 303
-    token = re.search(r'name="csrf_token" value="([^"]*)"', client.get("/console/").text)
-    assert token
-    return token.group(1)
 
 
 def test_the_queue_shows_dead_notices_masked_and_an_admin_requeues_one(
@@ -53,7 +40,7 @@ def test_the_queue_shows_dead_notices_masked_and_an_admin_requeues_one(
     session.flush()
     senders = NoticeSenders(sms=RecordingSmsSender(), email=RefusingEmail())
     notices.deliver_due(session_factory, clock=clock, senders=senders, keyring=keyring, worker="test")
-    csrf = _log_in(client, ctx, Role.ADMIN)
+    csrf = log_in_console(client, ctx, Role.ADMIN)
 
     page = client.get(f"/console/apps/{app.slug}/notices", params={"status": "dead"})
     assert page.status_code == 200, page.text
@@ -79,7 +66,7 @@ def test_a_reviewer_sees_the_queue_but_cannot_requeue(
         recipient="+8613800138000", keyring=services.notices.keyring,
     )  # fmt: skip
     session.flush()
-    csrf = _log_in(client, ctx, Role.REVIEWER)
+    csrf = log_in_console(client, ctx, Role.REVIEWER)
     page = client.get(f"/console/apps/{app.slug}/notices")
     assert page.status_code == 200
     assert "+86138****8000" in page.text

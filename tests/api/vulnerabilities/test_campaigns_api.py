@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
-from tests.factories.apps import STAFF_PASSWORD, make_app, make_staff, make_staff_token
+from tests.factories.apps import log_in_console, make_app, make_staff_token
 from tests.factories.vulnerabilities import campaign_body, fixed_vulnerability, make_users
 
 from appcomply.apps.models import App
@@ -89,25 +88,13 @@ def test_cancelling_a_running_campaign_stops_it(
     assert cancelled.json()["state"] == "cancelled"
 
 
-def _log_in(client: TestClient, ctx: Ctx) -> str:
-    staff = make_staff(ctx, Role.SECURITY)
-    page = client.get("/console/login")
-    csrf = re.search(r'name="csrf_token" value="([^"]*)"', page.text)
-    assert csrf
-    data = {"username": staff.username, "password": STAFF_PASSWORD, "csrf_token": csrf.group(1)}
-    assert client.post("/console/login", data=data, follow_redirects=False).status_code == 303
-    token = re.search(r'name="csrf_token" value="([^"]*)"', client.get("/console/").text)
-    assert token
-    return token.group(1)
-
-
 def test_the_detail_page_starts_a_campaign_and_shows_its_progress_per_channel(
     client: TestClient, ctx: Ctx, services: Services, app: App, clock: FixedClock
 ) -> None:
     make_users(ctx, app, 3)
     vuln = fixed_vulnerability(ctx, services.vulnerabilities, app)
     ctx.session.flush()
-    csrf = _log_in(client, ctx)
+    csrf = log_in_console(client, ctx, Role.SECURITY)
     page = client.get(f"/console/vulnerabilities/{vuln.id}")
     assert "用户通知" in page.text
     assert 'id="campaign-form"' in page.text
@@ -130,7 +117,7 @@ def test_the_detail_page_starts_a_campaign_and_shows_its_progress_per_channel(
 def test_the_form_is_not_offered_before_the_fix(client: TestClient, ctx: Ctx, services: Services, app: App) -> None:
     vuln = fixed_vulnerability(ctx, services.vulnerabilities, app, state=State.CONFIRMED)
     ctx.session.flush()
-    _log_in(client, ctx)
+    log_in_console(client, ctx, Role.SECURITY)
     page = client.get(f"/console/vulnerabilities/{vuln.id}").text
     assert 'id="campaign-form"' not in page
     assert "漏洞修复后才能通知用户。" in page

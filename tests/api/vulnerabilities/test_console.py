@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.factories.apps import STAFF_PASSWORD, make_app, make_staff
+from tests.factories.apps import log_in_console, make_app
 
 from appcomply.bootstrap import Services
 from appcomply.kernel.actor import Role
@@ -20,18 +20,6 @@ from appcomply.vulnerabilities.rules import Channel
 from appcomply.vulnerabilities.schemas import AffectedVersion, AppVersionCreate, ReportCreate, TriageUpdate
 
 pytestmark = pytest.mark.db
-
-
-def _log_in(client: TestClient, ctx: Ctx, *roles: Role) -> str:
-    staff = make_staff(ctx, *roles)
-    page = client.get("/console/login")
-    csrf = re.search(r'name="csrf_token" value="([^"]*)"', page.text)
-    assert csrf
-    data = {"username": staff.username, "password": STAFF_PASSWORD, "csrf_token": csrf.group(1)}
-    assert client.post("/console/login", data=data, follow_redirects=False).status_code == 303
-    token = re.search(r'name="csrf_token" value="([^"]*)"', client.get("/console/").text)
-    assert token
-    return token.group(1)
 
 
 @pytest.fixture
@@ -48,7 +36,7 @@ def vuln_id(ctx: Ctx, services: Services, clock: FixedClock) -> str:
 def test_the_queue_shows_each_report_with_its_clock_and_filters_by_state(
     client: TestClient, ctx: Ctx, vuln_id: str
 ) -> None:
-    _log_in(client, ctx, Role.SECURITY)
+    log_in_console(client, ctx, Role.SECURITY)
     page = client.get("/console/vulnerabilities")
     assert page.status_code == 200
     assert "私信接口越权读取" in page.text
@@ -64,7 +52,7 @@ def test_the_queue_shows_each_report_with_its_clock_and_filters_by_state(
 def test_the_team_triages_moves_and_records_the_submission_from_the_detail_page(
     client: TestClient, ctx: Ctx, vuln_id: str
 ) -> None:
-    csrf = _log_in(client, ctx, Role.SECURITY)
+    csrf = log_in_console(client, ctx, Role.SECURITY)
     detail = client.get(f"/console/vulnerabilities/{vuln_id}")
     assert detail.status_code == 200
     assert "138****8000" in detail.text
@@ -93,7 +81,7 @@ def test_the_team_triages_moves_and_records_the_submission_from_the_detail_page(
 
 
 def test_a_bad_form_or_a_missing_csrf_token_changes_nothing(client: TestClient, ctx: Ctx, vuln_id: str) -> None:
-    csrf = _log_in(client, ctx, Role.SECURITY)
+    csrf = log_in_console(client, ctx, Role.SECURITY)
     no_csrf = client.post(f"/console/vulnerabilities/{vuln_id}/transitions", data={"to": "triaged"})
     assert no_csrf.status_code == 403
     bad = client.post(f"/console/vulnerabilities/{vuln_id}/triage", data={"csrf_token": csrf, "cvss_vector": "nope"})
@@ -104,7 +92,7 @@ def test_a_bad_form_or_a_missing_csrf_token_changes_nothing(client: TestClient, 
 
 
 def test_staff_without_the_security_role_cannot_open_the_queue(client: TestClient, ctx: Ctx, vuln_id: str) -> None:
-    _log_in(client, ctx, Role.REVIEWER)
+    log_in_console(client, ctx, Role.REVIEWER)
     assert client.get("/console/vulnerabilities").status_code == 403
     assert client.get(f"/console/vulnerabilities/{vuln_id}").status_code == 403
     assert "/console/vulnerabilities" not in client.get("/console/").text
@@ -118,7 +106,7 @@ def test_the_fix_release_is_named_on_the_detail_page_with_the_users_still_expose
     service.update_triage(ctx, vuln.id, TriageUpdate(
         affected_versions=[AffectedVersion(platform="android", range=">=5.0 <5.2.4")]))  # fmt: skip
     ctx.session.flush()
-    csrf = _log_in(client, ctx, Role.SECURITY)
+    csrf = log_in_console(client, ctx, Role.SECURITY)
     form = {"csrf_token": csrf, "platform": "android", "fixed_in": "5.2.4", "required": "true"}
     page = client.post(f"/console/vulnerabilities/{vuln_id}/upgrades", data=form)
     assert page.status_code == 200

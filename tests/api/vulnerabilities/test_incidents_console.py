@@ -4,11 +4,10 @@ follow-up, submission, handled and close forms (CSRF-protected), Chinese and Eng
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.factories.apps import STAFF_PASSWORD, make_app, make_staff
+from tests.factories.apps import log_in_console, make_app
 
 from appcomply.bootstrap import Services
 from appcomply.kernel.actor import Role
@@ -19,18 +18,6 @@ from appcomply.vulnerabilities.rules import IncidentCategory, IncidentGrade
 from appcomply.vulnerabilities.schemas import IncidentCreate
 
 pytestmark = pytest.mark.db
-
-
-def _log_in(client: TestClient, ctx: Ctx, *roles: Role) -> str:
-    staff = make_staff(ctx, *roles)
-    page = client.get("/console/login")
-    csrf = re.search(r'name="csrf_token" value="([^"]*)"', page.text)
-    assert csrf
-    data = {"username": staff.username, "password": STAFF_PASSWORD, "csrf_token": csrf.group(1)}
-    assert client.post("/console/login", data=data, follow_redirects=False).status_code == 303
-    token = re.search(r'name="csrf_token" value="([^"]*)"', client.get("/console/").text)
-    assert token
-    return token.group(1)
 
 
 @pytest.fixture
@@ -53,7 +40,7 @@ def _post(client: TestClient, path: str, data: dict[str, str]) -> int:
 def test_the_list_shows_incidents_filters_by_grade_and_the_nav_links_it(
     client: TestClient, ctx: Ctx, incident_id: str
 ) -> None:
-    _log_in(client, ctx, Role.SECURITY)
+    log_in_console(client, ctx, Role.SECURITY)
     page = client.get("/console/incidents")
     assert page.status_code == 200
     assert "短信验证码接口被刷" in page.text
@@ -69,7 +56,7 @@ def test_the_list_shows_incidents_filters_by_grade_and_the_nav_links_it(
 def test_upgrading_from_the_page_starts_the_clock_from_detection_and_the_forms_run_to_close(
     client: TestClient, ctx: Ctx, incident_id: str
 ) -> None:
-    csrf = _log_in(client, ctx, Role.SECURITY)
+    csrf = log_in_console(client, ctx, Role.SECURITY)
     base = f"/console/incidents/{incident_id}"
     detail = client.get(base)
     assert detail.status_code == 200
@@ -98,13 +85,13 @@ def test_upgrading_from_the_page_starts_the_clock_from_detection_and_the_forms_r
 
 
 def test_a_post_without_the_csrf_token_is_refused(client: TestClient, ctx: Ctx, incident_id: str) -> None:
-    _log_in(client, ctx, Role.SECURITY)
+    log_in_console(client, ctx, Role.SECURITY)
     assert _post(client, f"/console/incidents/{incident_id}/grade", {"grade": "major"}) == 403
 
 
 def test_staff_without_the_security_role_neither_see_the_link_nor_the_pages(
     client: TestClient, ctx: Ctx, incident_id: str
 ) -> None:
-    _log_in(client, ctx, Role.REVIEWER)
+    log_in_console(client, ctx, Role.REVIEWER)
     assert 'href="/console/incidents"' not in client.get("/console/").text
     assert client.get(f"/console/incidents/{incident_id}").status_code == 403
