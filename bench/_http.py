@@ -53,6 +53,27 @@ def serve(database_url: str, *, workers: int = 2, env: dict[str, str] | None = N
     }  # fmt: skip
     executable = str(Path(sys.executable).with_name("appcomply"))
     command = [executable, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    with _running(command, environment, port) as base:
+        yield base
+
+
+@contextmanager
+def serve_bare(*, workers: int = 2) -> Iterator[str]:
+    """A bare Starlette app answering GET /healthz, served by the same multi-process server as `appcomply serve`:
+    the reference that tells whether appcomply's own /healthz costs what serving costs."""
+    port = _free_port()
+    code = (
+        "from appcomply.web.serving import serve_workers; "
+        f"raise SystemExit(serve_workers('127.0.0.1', {port}, workers={workers}, factory='bench._bare:create_app'))"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
+    with _running([sys.executable, "-c", code], environment, port) as base:
+        yield base
+
+
+@contextmanager
+def _running(command: list[str], environment: dict[str, str], port: int) -> Iterator[str]:
     process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
     base = f"http://127.0.0.1:{port}"
     try:

@@ -49,7 +49,7 @@ def _services(url: str) -> Services:
     return services
 
 
-def _setup_app(services: Services) -> tuple[uuid.UUID, str, uuid.UUID]:
+def setup_app(services: Services) -> tuple[uuid.UUID, str, uuid.UUID]:
     """A forum app with a privacy policy in force, a basic activity and four consent activities; its API key."""
     factory, clock = services.session_factory, services.clock
     with unit_of_work(factory, clock=clock, actor=system_actor("bench"), request_id="setup") as ctx:
@@ -75,7 +75,7 @@ def _setup_app(services: Services) -> tuple[uuid.UUID, str, uuid.UUID]:
     return app.id, key, policy.id
 
 
-def _fill(services: Services, app_id: uuid.UUID, policy_id: uuid.UUID, users: int, events: int) -> list[uuid.UUID]:
+def fill(services: Services, app_id: uuid.UUID, policy_id: uuid.UUID, users: int, events: int) -> list[uuid.UUID]:
     """`users` users and `events` ledger entries spread over them, with each user's current states, in bulk."""
     now = services.clock.now()
     user_ids = [new_id() for _ in range(users)]
@@ -184,8 +184,8 @@ def main() -> None:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         services = _services(url)
         print(f"consent on {services.engine.dialect.name}: {args.users:,} users, {args.events:,} ledger events")
-        app_id, key, policy_id = _setup_app(services)
-        user_ids = _fill(services, app_id, policy_id, args.users, args.events)
+        app_id, key, policy_id = setup_app(services)
+        user_ids = fill(services, app_id, policy_id, args.users, args.events)
         _in_process(services, app_id, user_ids, args.checks)
         services.engine.dispose()
         _over_http(url, key, user_ids, args.seconds, args.workers)

@@ -48,7 +48,7 @@ from bench._http import Load, load, serve
 VERSIONS = ("5.0.0", "5.1.0", "5.2.3", "5.2.4", "5.3.0", "6.0.0")
 
 
-def _setup(services: Services) -> tuple[str, str]:
+def setup_versions(services: Services) -> tuple[str, str]:
     """An app with six Android releases, a fixed vulnerability forcing 5.2.4 and another recommending 5.3.0."""
     factory, clock = services.session_factory, services.clock
     with unit_of_work(factory, clock=clock, actor=system_actor("bench"), request_id="setup") as ctx:
@@ -183,7 +183,7 @@ def main() -> None:
         if args.campaign_only:
             services.engine.dispose()
             return
-        slug, key = _setup(services)
+        slug, key = setup_versions(services)
         services.engine.dispose()
         print(f"vulnerabilities on {services.engine.dialect.name}, {args.workers} workers")
         reports = [

@@ -27,18 +27,24 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(host: str, port: int, log_level: str) -> None:
+APP_FACTORY = "appcomply.bootstrap:create_app"
+
+
+def _worker(host: str, port: int, log_level: str, factory: str) -> None:
     sock = listening_socket(host, port)
-    config = uvicorn.Config("appcomply.bootstrap:create_app", factory=True, log_level=log_level)
+    config = uvicorn.Config(factory, factory=True, log_level=log_level)
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def serve_workers(host: str, port: int, *, workers: int, log_level: str = "warning") -> int:
-    """Run `workers` server processes until one of them exits or this process is asked to stop. Returns 0 when
-    they stopped because they were asked to (uvicorn re-raises the signal after its graceful shutdown), else the
-    exit code of the first worker that ended on its own."""
+def serve_workers(host: str, port: int, *, workers: int, log_level: str = "warning", factory: str = APP_FACTORY) -> int:
+    """Run `workers` server processes, each serving the application that `factory` ("module:function") builds,
+    until one of them exits or this process is asked to stop. Returns 0 when they stopped because they were asked
+    to (uvicorn re-raises the signal after its graceful shutdown), else the exit code of the first worker that
+    ended on its own."""
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no engine or thread crosses a fork
-    processes = [context.Process(target=_worker, args=(host, port, log_level), daemon=False) for _ in range(workers)]
+    processes = [
+        context.Process(target=_worker, args=(host, port, log_level, factory), daemon=False) for _ in range(workers)
+    ]
     for process in processes:
         process.start()
 
