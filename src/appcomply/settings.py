@@ -57,7 +57,16 @@ class DatabaseSettings(BaseModel):
         description="SQLAlchemy URL. SQLite file (embedded default) or postgresql+psycopg://user@host/db.",
     )
     echo: bool = Field(default=False, description="Log every SQL statement (never in production: it logs PI).")
-    pool_size: int = Field(default=10, ge=1, le=200, description="Connection pool size (PostgreSQL).")
+    pool_size: int = Field(
+        default=10, ge=1, le=200,
+        description="Connections kept open per process; as many more may open under load. The server runs at most "
+        "twice this many requests at once per process (the rest wait their turn).",
+    )  # fmt: skip
+
+    @property
+    def pool_capacity(self) -> int:
+        """The most connections a process opens: the pool and as many again as overflow."""
+        return 2 * self.pool_size
 
 
 class SecuritySettings(BaseModel):

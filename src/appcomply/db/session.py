@@ -23,13 +23,18 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
+        on_disk = bool(database) and database != ":memory:"
+        if on_disk:
             from pathlib import Path
 
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            Path(str(database)).parent.mkdir(parents=True, exist_ok=True)
+        # A file gets the same capacity as PostgreSQL's (the web layer's in-flight limit matches it); an in-memory
+        # database keeps SQLAlchemy's one connection per thread.
+        pool_args: dict[str, int] = {"pool_size": pool_size, "max_overflow": pool_size} if on_disk else {}
         engine = create_engine(
             url,
             echo=echo,
+            **pool_args,
             connect_args={"check_same_thread": False, "timeout": 30},
             json_serializer=_json_dumps,
             json_deserializer=orjson.loads,

@@ -56,5 +56,8 @@ def build_app(
         app.include_router(router)
     static = resources.files("appcomply.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    app.add_middleware(EdgeMiddleware, max_body=services.settings.web.max_body_bytes, metrics=metrics)
+    app.add_middleware(
+        EdgeMiddleware, max_body=services.settings.web.max_body_bytes, metrics=metrics,
+        max_in_flight=services.settings.database.pool_capacity,
+    )  # fmt: skip
     return app
