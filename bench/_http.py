@@ -4,6 +4,7 @@ server; its figures are a floor). Every figure is printed beside GET /healthz me
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -35,6 +36,13 @@ class Load:
             f"{name:<34} {self.requests_per_second:8,.0f} req/s   p50 {self.p50_ms:6.2f} ms   p99 {self.p99_ms:6.2f} ms"
             f"   errors {self.errors}   ({self.tool})"
         )
+
+
+def server_arguments(parser: argparse.ArgumentParser, *, seconds: float = 10) -> None:
+    """The options every HTTP benchmark takes: the database, the load duration, the server's worker processes."""
+    parser.add_argument("--database-url", help="run on this database (schema reset!); default a temp SQLite file")
+    parser.add_argument("--seconds", type=float, default=seconds, help="load duration per figure")
+    parser.add_argument("--workers", type=int, default=2)
 
 
 def _free_port() -> int:

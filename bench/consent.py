@@ -33,7 +33,7 @@ from appcomply.db.session import unit_of_work
 from appcomply.kernel.actor import Actor, ActorKind, system_actor
 from appcomply.kernel.ids import new_id
 from appcomply.settings import DatabaseSettings, Settings
-from bench._http import load, serve
+from bench._http import load, serve, server_arguments
 
 ACTIVITIES = ("personalised_ads", "contacts_match", "nearby_people", "album_upload")
 BATCH = 20_000
@@ -173,12 +173,10 @@ def _over_http(url: str, key: str, user_ids: list[uuid.UUID], seconds: float, wo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", help="run on this database (schema reset!); default a temp SQLite file")
+    server_arguments(parser, seconds=15)
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--checks", type=int, default=5_000, help="in-process checks timed")
-    parser.add_argument("--seconds", type=float, default=15, help="HTTP load duration per endpoint")
-    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"

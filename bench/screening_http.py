@@ -23,7 +23,7 @@ from appcomply.db.migrate import upgrade
 from appcomply.db.session import unit_of_work
 from appcomply.kernel.actor import system_actor
 from appcomply.settings import DatabaseSettings, Settings
-from bench._http import load, serve
+from bench._http import load, serve, server_arguments
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "corpus" / "thu-coai-COLDataset" / "test.csv"
 
@@ -54,9 +54,7 @@ def _setup(url: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", help="run on this database (schema reset!); default a temp SQLite file")
-    parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--workers", type=int, default=2)
+    server_arguments(parser, seconds=15)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -43,7 +43,7 @@ from appcomply.vulnerabilities.schemas import (
     UpgradeSet,
 )
 from bench._db import fresh_services
-from bench._http import Load, load, serve
+from bench._http import Load, load, serve, server_arguments
 
 VERSIONS = ("5.0.0", "5.1.0", "5.2.3", "5.2.4", "5.3.0", "6.0.0")
 
@@ -168,9 +168,7 @@ def bench_campaign(services: Services, *, users: int, chunk: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", help="run on this database (schema reset!); default a temp SQLite file")
-    parser.add_argument("--seconds", type=float, default=10, help="load duration per endpoint")
-    parser.add_argument("--workers", type=int, default=2)
+    server_arguments(parser, seconds=10)
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--campaign-users", type=int, default=100_000, help="users the notice campaign notifies")
     parser.add_argument("--chunk", type=int, default=service.DEFAULT_CHUNK, help="campaign users per transaction")
