@@ -16,7 +16,9 @@ from appcomply.vulnerabilities.formats import SecurityTxt, render_security_txt
 
 DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "security-txt"
 URL = "https://sec.example.cn/.well-known/security.txt"
-NOW = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
+# The validator (sectxt) judges Expires against the real clock, so "now" is today, at midnight UTC: a fixed date
+# here made every Expires less than a year ahead fail once that date had passed.
+NOW = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _data(path: Path) -> Path:
@@ -47,7 +49,7 @@ def test_our_file_is_valid_for_the_validator_with_every_field_in_place() -> None
     parsed = _check(text)
     assert parsed.is_valid(), parsed.errors
     assert parsed._values["preferred-languages"] == ["zh-CN, en"]
-    assert "Expires: 2027-06-04T09:00:00Z" in text
+    assert f"Expires: {NOW + dt.timedelta(days=180):%Y-%m-%d}T00:00:00Z" in text
 
 
 @pytest.mark.parametrize(
