@@ -23,11 +23,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from appcomply.agreements import AgreementsEnv
+from appcomply.apps import CredentialAuthenticator
 from appcomply.bootstrap import Services, create_app
 from appcomply.content.engine import EngineRegistry, Lexicon, load_default_lexicon
 from appcomply.content.service import ContentEnv
 from appcomply.db.migrate import upgrade
-from appcomply.db.session import make_engine
+from appcomply.db.session import make_engine, read_only_factory
 from appcomply.identity import identity_env
 from appcomply.identity.providers import build_identity_providers
 from appcomply.kernel.actor import cli_actor
@@ -151,6 +152,7 @@ def services(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
+        read_session_factory=read_only_factory(session_factory),
         clock=clock,
         identity=identity,
         notices=NoticesEnv(senders=senders, keyring=identity.keyring, limits=settings.notices),
@@ -162,6 +164,7 @@ def services(
             limits=settings.vulnerabilities,
             public_url=settings.web.public_url,
         ),
+        authenticator=CredentialAuthenticator(session_factory, cache_seconds=settings.security.api_key_cache_seconds),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 from fastapi import APIRouter, FastAPI
@@ -139,13 +139,14 @@ class Services:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    read_session_factory: sessionmaker[Session]
     clock: Clock
     identity: IdentityEnv
     notices: NoticesEnv
     content: ContentEnv
     agreements: AgreementsEnv
     vulnerabilities: VulnerabilitiesEnv
-    authenticator: Authenticator = field(default_factory=CredentialAuthenticator)
+    authenticator: Authenticator
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
@@ -153,10 +154,12 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
     engine = make_engine(db.url, echo=db.echo, pool_size=db.pool_size)
     clock = clock or SystemClock()
     identity = identity_env(settings, build_identity_providers(settings, clock=clock))
+    session_factory = make_session_factory(engine)
     return Services(
         settings=settings,
         engine=engine,
-        session_factory=make_session_factory(engine),
+        session_factory=session_factory,
+        read_session_factory=make_session_factory(engine, read_only=True),
         clock=clock,
         identity=identity,
         notices=notices_env(settings, identity),
@@ -168,6 +171,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
             limits=settings.vulnerabilities,
             public_url=settings.web.public_url,
         ),
+        authenticator=CredentialAuthenticator(session_factory, cache_seconds=settings.security.api_key_cache_seconds),
     )
 
 
@@ -219,5 +223,7 @@ def _background(services: Services) -> Callable[[FastAPI], AbstractAsyncContextM
                 drainer.stop()
             if watcher is not None:
                 watcher.stop()
+            # Hits queued by screenings whose after-response flush had not run yet.
+            services.content.hit_log.flush(services.session_factory)
 
     return lifespan

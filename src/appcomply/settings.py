@@ -78,6 +78,13 @@ class SecuritySettings(BaseModel):
     login_max_failures: int = Field(default=5, ge=1, description="Failed logins before a staff account locks.")
     login_lockout_seconds: int = Field(default=900, ge=1, description="How long a locked staff account stays locked.")
     secure_cookies: bool = Field(default=False, description="Mark cookies Secure (set behind HTTPS).")
+    api_key_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="How long a process trusts an API key it has checked before checking it again: a revocation "
+        "reaches other processes within this time (at once in the revoking one). 0 checks every request.",
+    )
 
 
 class ProviderSettings(BaseModel):

@@ -22,6 +22,7 @@ from appcomply.audit.rules import (
     entry_hash,
     verify_entries,
 )
+from appcomply.db.session import WriteInReadOnlyTransaction, is_read_only
 from appcomply.kernel.context import Ctx
 
 _HEAD_ID = 1
@@ -66,6 +67,8 @@ def record(
     payload = dict(data or {})
     ensure_no_clear_pi(payload)
     session = ctx.session
+    if is_read_only(session):
+        raise WriteInReadOnlyTransaction(f"an audit entry ({event}) in a read-only transaction")
     # The head row is created by the initial migration, so appends only ever lock and update it. Core
     # statements, not ORM entities: this runs in every state-changing transaction.
     conn = session.connection()

@@ -37,7 +37,7 @@ from appcomply.consent.schemas import (
 from appcomply.identity import IdentityEnv
 from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
-from appcomply.web.deps import ServicesDep, env_dependency
+from appcomply.web.deps import ServicesDep, env_dependency, reads_only
 from appcomply.web.openapi import problem_responses
 from appcomply.web.security import Guard
 
@@ -169,6 +169,7 @@ def list_consents(
     summary="May an activity process this user's PI now?",
     responses=problem_responses(400, 404, 413, 422),
 )
+@reads_only
 def create_check(ctx: AppCtx, body: CheckCreate) -> CheckRead:
     """Allowed with its legal basis, or denied with the reason (`consent.not_granted`, `consent.refused`,
     `consent.withdrawn`, `consent.guardian_required`, `consent.separate_required`, `consent.policy_missing`).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response, status
 
 from appcomply.content import service
 from appcomply.content.engine import Category, Level
@@ -28,7 +28,7 @@ from appcomply.content.schemas import (
 from appcomply.content.service import ContentEnv
 from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
-from appcomply.web.deps import env_dependency
+from appcomply.web.deps import ServicesDep, env_dependency, reads_only
 from appcomply.web.openapi import problem_responses
 from appcomply.web.security import Guard
 
@@ -47,11 +47,17 @@ EditorCtx = Annotated[Ctx, Depends(Guard(Role.COMPLIANCE))]
     summary="Screen a text before it is shown",
     responses=problem_responses(400, 413, 422),
 )
-def create_screening(ctx: AppCtx, env: ContentEnvDep, body: ScreeningCreate) -> ScreeningRead:
+@reads_only  # the hits are logged after the answer, in a transaction of their own
+def create_screening(
+    ctx: AppCtx, env: ContentEnvDep, services: ServicesDep, body: ScreeningCreate, tasks: BackgroundTasks
+) -> ScreeningRead:
     """Verdict `pass`, `review` or `block`, with every hit: term, category, level, original character offsets, the
     normalised evidence and the evasions defeated. At most 10,000 characters (413 `content.text_too_long`)."""
     assert ctx.actor.app_id is not None  # noqa: S101 - the guard admits app keys only
     done = service.screen(ctx, env, app_id=ctx.actor.app_id, text=body.text, kind=body.kind)
+    if done.result.hits:
+        env.hit_log.add(service.hit_rows(done, app_id=ctx.actor.app_id, at=ctx.clock.now()))
+        tasks.add_task(env.hit_log.flush, services.session_factory)
     return ScreeningRead(
         id=done.id, kind=done.kind, verdict=done.result.verdict, lexicon_version=done.lexicon_version,
         hits=[HitRead.model_validate(h) for h in done.result.hits],

@@ -9,13 +9,18 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from appcomply.kernel.actor import Actor
 from appcomply.kernel.clock import Clock
 from appcomply.kernel.context import Ctx
 
-READ_ONLY = "appcomply_read_only"  # execution option: this connection only reads
+READ_ONLY = "appcomply_read_only"  # execution option and session info key: this connection / session only reads
+
+
+class WriteInReadOnlyTransaction(RuntimeError):
+    """A programming error: code that writes ran in a transaction opened to read only (a GET, or a route marked
+    `reads_only`). Mark the route `writes` or move the write into its own transaction."""
 
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
@@ -74,13 +79,48 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two writers never deadlock upgrading read locks;
         # it also serialises audit-chain appends on SQLite (A4). Connections marked read-only (readiness
-        # probes) begin deferred, so they never queue behind a long write.
-        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        # probes, reading requests) begin deferred, so they never queue behind a write, and SQLite itself refuses
+        # their writes (query_only); the pragma is set only when it changes, so a connection pays for it once.
+        read_only = bool(conn.get_execution_options().get(READ_ONLY, False))
+        info = conn.connection.info
+        if info.get("query_only", False) != read_only:
+            conn.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+            info["query_only"] = read_only
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions on the engine; `read_only` ones begin without the write lock and refuse every write (SQLite's
+    query_only, PostgreSQL's READ ONLY transaction, and the ORM guard below before either sees it)."""
+    if not read_only:
+        return sessionmaker(bind=engine, expire_on_commit=False)
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    return sessionmaker(bind=engine.execution_options(**options), expire_on_commit=False, info={READ_ONLY: True})
+
+
+def read_only_factory(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """A factory like `factory` (same bind, same options) whose sessions refuse writes by the ORM guard alone: for a
+    bind that is already in a transaction, as the tests' connection is."""
+    return sessionmaker(**{**factory.kw, "info": {**(factory.kw.get("info") or {}), READ_ONLY: True}})
+
+
+def is_read_only(session: Session) -> bool:
+    """Whether the session was opened to read only (a write in it raises WriteInReadOnlyTransaction)."""
+    return bool(session.info.get(READ_ONLY, False))
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if is_read_only(session) and (session.new or session.deleted or any(session.is_modified(o) for o in session.dirty)):
+        raise WriteInReadOnlyTransaction("a flush in a read-only transaction")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_write_statement(state: ORMExecuteState) -> None:
+    if is_read_only(state.session) and (state.is_insert or state.is_update or state.is_delete):
+        raise WriteInReadOnlyTransaction(f"a {type(state.statement).__name__.lower()} in a read-only transaction")
 
 
 @contextmanager

@@ -50,7 +50,7 @@ from appcomply.vulnerabilities.schemas import (
     UpgradeSet,
 )
 from appcomply.vulnerabilities.service import VulnerabilitiesEnv
-from appcomply.web.deps import env_dependency
+from appcomply.web.deps import env_dependency, writes
 from appcomply.web.downloads import attachment_response
 from appcomply.web.security import AuthDep, Guard, PublicCtx, console_chrome
 from appcomply.web.templating import render, see_other
@@ -403,6 +403,7 @@ def csaf_download(ctx: SecurityCtx, env: VulnerabilitiesEnvDep, vulnerability_id
 
 
 @router.get("/{vulnerability_id}/package.json")
+@writes  # the export is audited
 def package_json(ctx: SecurityCtx, env: VulnerabilitiesEnvDep, vulnerability_id: uuid.UUID) -> Response:
     """The authority report package's JSON as a download (the export is audited)."""
     built = service.build_package(ctx, env, vulnerability_id, pdf=False)
@@ -410,6 +411,7 @@ def package_json(ctx: SecurityCtx, env: VulnerabilitiesEnvDep, vulnerability_id:
 
 
 @router.get("/{vulnerability_id}/package.pdf")
+@writes  # the export is audited
 def package_pdf(ctx: SecurityCtx, env: VulnerabilitiesEnvDep, vulnerability_id: uuid.UUID) -> Response:
     """The authority report package as the Chinese PDF, a download (the export is audited; 503 without a CJK
     font)."""

@@ -68,7 +68,7 @@ from appcomply.vulnerabilities.schemas import (
     VulnerabilitySummary,
 )
 from appcomply.vulnerabilities.service import VulnerabilitiesEnv
-from appcomply.web.deps import env_dependency
+from appcomply.web.deps import env_dependency, writes
 from appcomply.web.downloads import attachment_response
 from appcomply.web.openapi import problem_responses
 from appcomply.web.security import Guard, PublicCtx
@@ -538,6 +538,7 @@ def package_response(filename: str, content: bytes, *, media_type: str, built: s
     response_class=Response,
     responses={200: {"content": {"application/json": {}}, "headers": _PACKAGE_HEADERS}, **problem_responses(404, 422)},
 )
+@writes  # the export is audited
 def download_package_json(ctx: SecurityCtx, env: VulnerabilitiesEnvDep, vulnerability_id: uuid.UUID) -> Response:
     """What the MIIT vulnerability platform asks for (product, model, version, technical characteristics, harm,
     scope, fix) with the intake log entry, triage, CVSS, affected versions, clocks and timeline. Always builds:
@@ -555,6 +556,7 @@ def download_package_json(ctx: SecurityCtx, env: VulnerabilitiesEnvDep, vulnerab
         **problem_responses(404, 422, 503),
     },
 )
+@writes  # the export is audited
 def download_package_pdf(ctx: SecurityCtx, env: VulnerabilitiesEnvDep, vulnerability_id: uuid.UUID) -> Response:
     """The same package laid out in Chinese; every page's footer carries the SHA-256 of the JSON. 503
     `vulnerabilities.report.font_unavailable` when the server has no Chinese font (install fonts-wqy-zenhei or set

@@ -8,7 +8,7 @@ services; a domain's routers reach their own environment through `env_dependency
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Annotated, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Final, Protocol, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
@@ -33,6 +33,11 @@ class Platform(Protocol):
     def engine(self) -> Engine: ...
     @property
     def session_factory(self) -> sessionmaker[Session]: ...
+    @property
+    def read_session_factory(self) -> sessionmaker[Session]:
+        """Sessions that only read: no write lock on SQLite, a READ ONLY transaction on PostgreSQL."""
+        ...
+
     @property
     def clock(self) -> Clock: ...
     @property
@@ -61,8 +66,36 @@ def env_dependency(name: str, kind: type[T]) -> Callable[[Request], Awaitable[T]
     return get_env
 
 
-def _session(services: ServicesDep) -> Iterator[Session]:
-    with transaction(services.session_factory) as session:
+_TRANSACTION: Final = "__appcomply_transaction__"
+_READING_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def writes(endpoint: F) -> F:
+    """Mark a GET route that changes something (e.g. writes an audit entry): it gets a read-write transaction."""
+    setattr(endpoint, _TRANSACTION, "write")
+    return endpoint
+
+
+def reads_only(endpoint: F) -> F:
+    """Mark a POST route that changes nothing (a check, a screening): it gets a read-only transaction, which on
+    SQLite does not wait for the write lock. A write in it raises `WriteInReadOnlyTransaction`."""
+    setattr(endpoint, _TRANSACTION, "read")
+    return endpoint
+
+
+def is_read_only(request: Request) -> bool:
+    """Whether the request's transaction only reads: GET and HEAD unless the route is marked `writes`, any other
+    method only if the route is marked `reads_only`."""
+    marked = getattr(request.scope.get("endpoint"), _TRANSACTION, None)
+    if marked is not None:
+        return bool(marked == "read")
+    return request.method in _READING_METHODS
+
+
+def _session(request: Request, services: ServicesDep) -> Iterator[Session]:
+    factory = services.read_session_factory if is_read_only(request) else services.session_factory
+    with transaction(factory) as session:
         yield session
 
 

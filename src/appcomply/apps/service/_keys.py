@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import weakref
+from dataclasses import dataclass
+from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from appcomply import audit
 from appcomply.apps import rules
@@ -58,6 +61,8 @@ def revoke_api_key(ctx: Ctx, app_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
     if key.revoked_at is not None:
         raise ApiKeyAlreadyRevoked("the API key is already revoked", key_id=str(key_id))
     key.revoked_at = ctx.clock.now()
+    for cache in list(_CACHES):
+        cache.forget(key.key_hash)
     audit.record(
         ctx,
         AppsEvent.API_KEY_REVOKED,
@@ -68,14 +73,55 @@ def revoke_api_key(ctx: Ctx, app_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
     return key
 
 
-def authenticate_api_key(ctx: Ctx, secret: str) -> Actor:
-    """The app actor for a live key, or InvalidToken. Records last use (not audited: it is not a decision)."""
-    key = ctx.session.scalars(select(ApiKey).where(ApiKey.key_hash == rules.secret_digest(secret))).first()
-    if key is None or key.revoked_at is not None:
+@dataclass(frozen=True, slots=True)
+class KeyGrant:
+    """What a live API key grants: the app actor, and when the key was last recorded in use."""
+
+    actor: Actor
+    last_used_at: dt.datetime | None
+
+
+class KeyRevocations(Protocol):
+    def forget(self, key_hash: str) -> None: ...
+
+
+# Caches of this process that hold grants (the authenticator's): a revocation drops the key from each at once, so
+# it never outlives the revoking request in this process; other processes see it when their cache entry expires.
+_CACHES: weakref.WeakSet[KeyRevocations] = weakref.WeakSet()
+
+
+def register_key_cache(cache: KeyRevocations) -> None:
+    _CACHES.add(cache)
+
+
+def find_api_key(ctx: Ctx, key_hash: str) -> KeyGrant:
+    """The grant of a live key by its digest, in one query (the key joined to its app), or InvalidToken."""
+    row = ctx.session.execute(
+        select(ApiKey.id, ApiKey.prefix, ApiKey.app_id, ApiKey.revoked_at, ApiKey.last_used_at, App.slug)
+        .join(App, App.id == ApiKey.app_id)  # the key's app exists: deleting an app cascades to its keys
+        .where(ApiKey.key_hash == key_hash)
+    ).first()
+    if row is None or row.revoked_at is not None:
         raise InvalidToken("the API key is unknown or revoked")
+    actor = Actor(kind=ActorKind.APP, label=f"app:{row.slug}:{row.prefix}", id=row.id, app_id=row.app_id)
+    return KeyGrant(actor, row.last_used_at)
+
+
+def last_use_due(last_used_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """Whether a use at `now` is worth writing down: last use is kept to the minute."""
+    return last_used_at is None or now - last_used_at >= _LAST_USED_PRECISION
+
+
+def touch_api_key(ctx: Ctx, key_id: uuid.UUID, now: dt.datetime) -> None:
+    """Record a use of the key (not audited: it is not a decision)."""
+    ctx.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+
+
+def authenticate_api_key(ctx: Ctx, secret: str) -> Actor:
+    """The app actor for a live key, or InvalidToken. Records last use, at most once a minute."""
+    grant = find_api_key(ctx, rules.secret_digest(secret))
     now = ctx.clock.now()
-    if key.last_used_at is None or now - key.last_used_at >= _LAST_USED_PRECISION:
-        key.last_used_at = now
-    # The key's app exists: deleting an app cascades to its keys.
-    app = ctx.session.get_one(App, key.app_id)
-    return Actor(kind=ActorKind.APP, label=f"app:{app.slug}:{key.prefix}", id=key.id, app_id=key.app_id)
+    if last_use_due(grant.last_used_at, now):
+        assert grant.actor.id is not None  # noqa: S101 - an app actor always carries its key's id
+        touch_api_key(ctx, grant.actor.id, now)
+    return grant.actor

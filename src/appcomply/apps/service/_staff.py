@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from appcomply import audit
 from appcomply.apps import rules
@@ -238,8 +238,9 @@ def revoke_staff_token(ctx: Ctx, staff_id: uuid.UUID, token_id: uuid.UUID) -> St
     return token
 
 
-def authenticate_staff_token(ctx: Ctx, secret: str) -> Actor:
-    """The staff actor for a live personal token: roles are the token's, less any the owner has since lost."""
+def find_staff_token(ctx: Ctx, secret: str) -> tuple[Actor, StaffToken]:
+    """The staff actor for a live personal token and the token: roles are the token's, less any the owner has since
+    lost. InvalidToken for an unknown, expired or revoked token, or an inactive owner."""
     token = ctx.session.scalars(select(StaffToken).where(StaffToken.token_hash == rules.secret_digest(secret))).first()
     now = ctx.clock.now()
     if token is None or token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
@@ -247,6 +248,18 @@ def authenticate_staff_token(ctx: Ctx, secret: str) -> Actor:
     staff = ctx.session.get_one(Staff, token.staff_id)  # deleting staff cascades to their tokens
     if not staff.active:
         raise InvalidToken("the token's owner is inactive")
+    return staff_actor(staff, frozenset(Role(r) for r in token.roles)), token
+
+
+def touch_staff_token(ctx: Ctx, token_id: uuid.UUID, now: dt.datetime) -> None:
+    """Record a use of the token (not audited: it is not a decision)."""
+    ctx.session.execute(update(StaffToken).where(StaffToken.id == token_id).values(last_used_at=now))
+
+
+def authenticate_staff_token(ctx: Ctx, secret: str) -> Actor:
+    """The staff actor for a live personal token (see `find_staff_token`); records last use, once a minute."""
+    actor, token = find_staff_token(ctx, secret)
+    now = ctx.clock.now()
     if token.last_used_at is None or now - token.last_used_at >= dt.timedelta(minutes=1):
         token.last_used_at = now
-    return staff_actor(staff, frozenset(Role(r) for r in token.roles))
+    return actor

@@ -1,6 +1,7 @@
 """Content use cases: the app's lexicon (terms, allow-list, settings), screening texts, and the hit log."""
 
 from appcomply.content.service._env import ContentEnv, content_env
+from appcomply.content.service._hits import HitLog
 from appcomply.content.service._lexicon import (
     ImportReport,
     add_allow,
@@ -16,10 +17,11 @@ from appcomply.content.service._lexicon import (
     set_include_default,
     update_term,
 )
-from appcomply.content.service._screen import Screening, TermHits, compiled_for, screen, term_hits
+from appcomply.content.service._screen import Screening, TermHits, compiled_for, hit_rows, screen, term_hits
 
 __all__ = [
     "ContentEnv",
+    "HitLog",
     "ImportReport",
     "Screening",
     "TermHits",
@@ -30,6 +32,7 @@ __all__ = [
     "counts",
     "get_state",
     "get_term",
+    "hit_rows",
     "import_terms",
     "list_allow",
     "list_terms",

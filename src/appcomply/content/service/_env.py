@@ -1,16 +1,19 @@
-"""What the content use cases need from the process: the packaged default lexicon and the compiled-lexicon cache."""
+"""What the content use cases need from the process: the packaged default lexicon, the compiled-lexicon cache, the
+hit log's queue."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from appcomply.content.engine import EngineRegistry, Lexicon, load_default_lexicon
+from appcomply.content.service._hits import HitLog
 
 
 @dataclass(frozen=True, slots=True)
 class ContentEnv:
     default: Lexicon
     registry: EngineRegistry = field(default_factory=EngineRegistry)
+    hit_log: HitLog = field(default_factory=HitLog)
 
 
 def content_env() -> ContentEnv:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from appcomply.content import errors, rules
 from appcomply.content.engine import CompiledLexicon, Lexicon, ScreeningResult, layer
@@ -58,8 +58,9 @@ def compiled_for(ctx: Ctx, env: ContentEnv, app_id: uuid.UUID) -> tuple[Compiled
 def screen(ctx: Ctx, env: ContentEnv, *, app_id: uuid.UUID, text: str, kind: rules.ContentKind) -> Screening:
     """Screen one text as shown to users. Refused: TextTooLong (over 10,000 characters).
 
-    A screening changes nothing the app relies on; a screening that hits is logged (term, category, level, kind —
-    never the text) so the console can show each term's hits. The log is telemetry, not an audited change.
+    A screening changes nothing the app relies on, so it only reads. The hits are logged (term, category, level,
+    kind — never the text) by the caller through `hit_rows` and the env's `HitLog`, after the answer is sent, so the
+    console can show each term's hits. The log is telemetry, not an audited change.
     """
     if len(text) > rules.MAX_SCREEN_CHARS:
         raise errors.TextTooLong(
@@ -67,29 +68,27 @@ def screen(ctx: Ctx, env: ContentEnv, *, app_id: uuid.UUID, text: str, kind: rul
             max_chars=rules.MAX_SCREEN_CHARS,
         )
     compiled, version = compiled_for(ctx, env, app_id)
-    result = compiled.screen(text, kind.value)
-    screening_id = new_id()
-    if result.hits:
-        now = ctx.clock.now()
-        ctx.session.execute(
-            insert(ScreeningHit),
-            [
-                {
-                    "id": new_id(),
-                    "app_id": app_id,
-                    "screening_id": screening_id,
-                    "kind": kind.value,
-                    "term": h.detector or h.term,
-                    "category": h.category.value,
-                    "level": h.level.value,
-                    "evasions": list(h.evasions),
-                    "lexicon_version": version,
-                    "at": now,
-                }
-                for h in result.hits
-            ],
-        )
-    return Screening(screening_id, kind, result, version)
+    return Screening(new_id(), kind, compiled.screen(text, kind.value), version)
+
+
+def hit_rows(screening: Screening, *, app_id: uuid.UUID, at: dt.datetime) -> list[dict[str, Any]]:
+    """The hit log's rows for a screening (none for a clean one): term or detector, category, level, kind and the
+    evasions defeated — never the text."""
+    return [
+        {
+            "id": new_id(),
+            "app_id": app_id,
+            "screening_id": screening.id,
+            "kind": screening.kind.value,
+            "term": h.detector or h.term,
+            "category": h.category.value,
+            "level": h.level.value,
+            "evasions": list(h.evasions),
+            "lexicon_version": screening.lexicon_version,
+            "at": at,
+        }
+        for h in screening.result.hits
+    ]
 
 
 def term_hits(ctx: Ctx, app_id: uuid.UUID, term: str) -> TermHits:
