@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Final
 
 import orjson
 from sqlalchemy import Engine, create_engine, event
@@ -109,6 +109,19 @@ def read_only_factory(factory: sessionmaker[Session]) -> sessionmaker[Session]:
 def is_read_only(session: Session) -> bool:
     """Whether the session was opened to read only (a write in it raises WriteInReadOnlyTransaction)."""
     return bool(session.info.get(READ_ONLY, False))
+
+
+_USED: Final = "appcomply_used_database"
+
+
+@event.listens_for(Session, "after_begin")
+def _mark_used(session: Session, _transaction: Any, _connection: Any) -> None:
+    session.info[_USED] = True
+
+
+def used_database(session: Session) -> bool:
+    """Whether the session's transaction has taken a connection (so ending it means talking to the database)."""
+    return bool(session.info.get(_USED, False))
 
 
 @event.listens_for(Session, "before_flush")

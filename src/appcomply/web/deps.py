@@ -7,14 +7,16 @@ services; a domain's routers reach their own environment through `env_dependency
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Annotated, Any, Final, Protocol, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from appcomply.db.session import transaction
+from appcomply.db.session import transaction, used_database
 from appcomply.kernel.clock import Clock
 from appcomply.settings import Settings
 
@@ -93,10 +95,27 @@ def is_read_only(request: Request) -> bool:
     return request.method in _READING_METHODS
 
 
-def _session(request: Request, services: ServicesDep) -> Iterator[Session]:
+async def _session(request: Request, services: ServicesDep) -> AsyncIterator[Session]:
+    """The request's transaction. Opened on the event loop (a session connects on its first statement, so opening
+    it does no I/O); ended in the thread pool only if it touched the database, so a request answered from the
+    process's caches never waits for a thread to end a transaction it never began."""
     factory = services.read_session_factory if is_read_only(request) else services.session_factory
-    with transaction(factory) as session:
+    unit = transaction(factory)
+    session = unit.__enter__()
+    try:
         yield session
+    except BaseException as exc:
+        await _end(unit, session, exc)
+        raise
+    await _end(unit, session, None)
+
+
+async def _end(unit: AbstractContextManager[Session], session: Session, exc: BaseException | None) -> None:
+    args = (None, None, None) if exc is None else (type(exc), exc, exc.__traceback__)
+    if used_database(session):
+        await run_in_threadpool(unit.__exit__, *args)
+    else:
+        unit.__exit__(*args)
 
 
 # scope="function": the commit runs after the handler returns and BEFORE the response is sent (D2), so a

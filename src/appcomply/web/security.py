@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, Protocol
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from appcomply.kernel.actor import Actor, ActorKind, Role
 from appcomply.kernel.context import Ctx
@@ -47,6 +49,11 @@ class Authenticator(Protocol):
         """The app actor for a live API key, or raise Unauthenticated."""
         ...
 
+    def cached_api_key(self, secret: str, now: dt.datetime) -> Actor | None:
+        """The app actor for an API key this process has checked lately and needs no write, without any I/O; None
+        when `api_key` must be asked."""
+        ...
+
     def staff_token(self, ctx: Ctx, secret: str) -> Actor:
         """The staff actor for a live personal token (`st_…`), or raise Unauthenticated."""
         ...
@@ -66,21 +73,29 @@ def _ctx(request: Request, services: ServicesDep, session: SessionDep, actor: Ac
     return Ctx(session=session, clock=services.clock, actor=actor, request_id=str(request.state.request_id))
 
 
-def current_auth(request: Request, services: ServicesDep, session: SessionDep) -> Auth:
-    """Who is calling: a Bearer credential wins over the console cookie; no credential is the public."""
-    ctx = _ctx(request, services, session, PUBLIC)
+async def current_auth(request: Request, services: ServicesDep, session: SessionDep) -> Auth:
+    """Who is calling: a Bearer credential wins over the console cookie; no credential is the public.
+
+    An API key the process has checked lately is answered on the event loop; every other check reads the
+    database, in the thread pool."""
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, credential = header.partition(" ")
         credential = credential.strip()
         if scheme.lower() != "bearer" or not credential:
             raise Unauthenticated("use 'Authorization: Bearer <key or token>'")
-        if credential.startswith("st_"):
-            return Auth(services.authenticator.staff_token(ctx, credential))
-        return Auth(services.authenticator.api_key(ctx, credential))
+        authenticator = services.authenticator
+        if not credential.startswith("st_"):
+            cached = authenticator.cached_api_key(credential, services.clock.now())
+            if cached is not None:
+                return Auth(cached)
+        ctx = _ctx(request, services, session, PUBLIC)
+        check = authenticator.staff_token if credential.startswith("st_") else authenticator.api_key
+        return Auth(await run_in_threadpool(check, ctx, credential))
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        found = services.authenticator.console_session(ctx, cookie)
+        ctx = _ctx(request, services, session, PUBLIC)
+        found = await run_in_threadpool(services.authenticator.console_session, ctx, cookie)
         if found is not None:
             return Auth(*found)
     return Auth(PUBLIC)

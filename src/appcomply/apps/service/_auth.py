@@ -68,6 +68,13 @@ class CredentialAuthenticator:
             self._write(ctx, lambda c: touch_api_key(c, entry.key_id, now))
         return entry.actor
 
+    def cached_api_key(self, secret: str, now: dt.datetime) -> Actor | None:
+        """The actor for a key checked within the TTL whose last use needs no write; None otherwise. No I/O."""
+        entry = self._keys.get(rules.secret_digest(secret))
+        if entry is None or entry.fresh_until <= self._monotonic() or last_use_due(entry.last_used_at, now):
+            return None
+        return entry.actor
+
     def forget(self, key_hash: str) -> None:
         """Drop a key from the cache (it was revoked)."""
         with self._lock:

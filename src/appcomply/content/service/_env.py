@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from appcomply.content.engine import EngineRegistry, Lexicon, load_default_lexicon
 from appcomply.content.service._hits import HitLog
+from appcomply.content.service._states import StateCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +15,7 @@ class ContentEnv:
     default: Lexicon
     registry: EngineRegistry = field(default_factory=EngineRegistry)
     hit_log: HitLog = field(default_factory=HitLog)
+    states: StateCache = field(default_factory=StateCache)
 
 
 def content_env() -> ContentEnv:

@@ -16,6 +16,7 @@ from appcomply.content.engine import Category, Level, Lexicon, Term, parse_term_
 from appcomply.content.events import ContentEvent
 from appcomply.content.models import AllowPhrase, LexiconState, LexiconTerm
 from appcomply.content.schemas import ImportCreate, TermCreate, TermUpdate
+from appcomply.content.service._states import lexicon_changed
 from appcomply.kernel.context import Ctx
 
 
@@ -44,6 +45,7 @@ def _bump(ctx: Ctx, app_id: uuid.UUID) -> LexiconState:
     state.version += 1
     state.updated_at = ctx.clock.now()
     ctx.session.flush()
+    lexicon_changed(ctx.session, app_id)
     return state
 
 

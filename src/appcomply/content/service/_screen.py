@@ -14,6 +14,7 @@ from appcomply.content.engine import CompiledLexicon, Lexicon, ScreeningResult, 
 from appcomply.content.models import LexiconState, ScreeningHit
 from appcomply.content.service._env import ContentEnv
 from appcomply.content.service._lexicon import app_lexicon, get_state
+from appcomply.content.service._states import KnownState
 from appcomply.kernel.context import Ctx
 from appcomply.kernel.ids import new_id
 
@@ -37,13 +38,17 @@ class TermHits:
 
 
 def compiled_for(ctx: Ctx, env: ContentEnv, app_id: uuid.UUID) -> tuple[CompiledLexicon, int]:
-    """The app's compiled lexicon at its current version: one primary-key read per call; the terms are read and
-    compiled only when this process has not yet compiled that version. Every app that never changed its lexicon
-    shares the one compiled default (not one copy per app)."""
-    row = ctx.session.get(LexiconState, app_id)
-    if row is None:
+    """The app's compiled lexicon at its current version. No query while this process knows the app's version
+    (`env.states`), else one primary-key read; the terms are read and compiled only when this process has not yet
+    compiled that version. Every app that never changed its lexicon shares the one compiled default."""
+    known, state = env.states.get(app_id)
+    if not known:
+        row = ctx.session.get(LexiconState, app_id)
+        state = None if row is None else KnownState(row.version, row.include_default, row.updated_at)
+        env.states.put(app_id, state)
+    if state is None:
         return env.registry.get(DEFAULT_KEY, env.default.version, lambda: env.default), 0
-    version, include_default, stamp = row.version, row.include_default, row.updated_at.isoformat()
+    version, include_default, stamp = state.version, state.include_default, state.updated_at.isoformat()
     # The change time joins the counter so that a version number reused after a rolled-back change never
     # matches a lexicon compiled from the change that was rolled back.
     key = f"{version}:{stamp}:{env.default.version if include_default else '-'}"
