@@ -90,4 +90,4 @@ def test_permissions_read_a_handful_of_rows_and_write_nothing(
     with statements(connection) as seen:
         assert client.get(f"/v1/users/{user_id}/permissions", headers=key).status_code == 200
     assert writes(seen) == []
-    assert len(seen) <= 11, seen
+    assert len(seen) <= 10, seen

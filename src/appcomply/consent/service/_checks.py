@@ -63,8 +63,10 @@ def check(ctx: Ctx, user_id: uuid.UUID, activity_key: str) -> CheckRead:
 def get_permissions(ctx: Ctx, user_id: uuid.UUID) -> FullPermissionsRead:
     """Identity's service actions (verification, agreements) and, per processing activity, whether it may process
     the user's PI. Consent never gates a service action: refusing non-essential PI costs no basic function."""
-    service = identity.get_permissions(ctx, user_id)
+    # The user first, held while identity reads it too: the session's identity map holds rows weakly, so identity's
+    # own reference going out of scope would cost a second read of the same row.
     user = accounts.get_user(ctx, user_id)
+    service = identity.get_permissions(ctx, user_id)
     app = app_facts(ctx, user.app_id)
     facts = _facts(ctx, user, app.app_types, needs_age=True)
     processing = []
