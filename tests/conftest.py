@@ -28,7 +28,7 @@ from appcomply.bootstrap import Services, create_app
 from appcomply.content.engine import EngineRegistry, Lexicon, load_default_lexicon
 from appcomply.content.service import ContentEnv
 from appcomply.db.migrate import upgrade
-from appcomply.db.session import make_engine, read_only_factory
+from appcomply.db.session import make_engine
 from appcomply.identity import identity_env
 from appcomply.identity.providers import build_identity_providers
 from appcomply.kernel.actor import cli_actor
@@ -39,6 +39,7 @@ from appcomply.notices.ports import NoticeSenders
 from appcomply.notices.providers import LocalEmailOutbox
 from appcomply.settings import DatabaseSettings, Environment, NoticesSettings, Settings
 from appcomply.vulnerabilities import VulnerabilitiesEnv
+from tests.factories.db import read_only_factory
 
 # Timing is not correctness: under pytest-xdist on a loaded machine the strategies' generation time and a test's
 # duration vary, so hypothesis's too-slow health check and per-example deadline are off (examples stay as many).

@@ -8,9 +8,10 @@ from typing import Any
 
 import factory
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import sessionmaker
 
 from appcomply import apps
-from appcomply.apps import service
+from appcomply.apps import CredentialAuthenticator, service
 from appcomply.apps.models import App, Staff
 from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
@@ -68,3 +69,8 @@ def log_in_console(client: TestClient, ctx: Ctx, *roles: Role) -> str:
     token = re.search(r'name="csrf_token" value="([^"]*)"', client.get("/console/").text)
     assert token
     return token.group(1)
+
+
+def authenticator(ctx: Ctx) -> CredentialAuthenticator:
+    """The platform's authenticator with its cache off: every call reads the credential, as a first use does."""
+    return CredentialAuthenticator(sessionmaker(bind=ctx.session.get_bind()), cache_seconds=0)

@@ -267,6 +267,15 @@ def new_secret(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
 
 
+# Writing a credential's last use on every request would turn each read into a write; a minute's precision is plenty.
+LAST_USED_PRECISION = dt.timedelta(minutes=1)
+
+
+def last_use_due(last_used_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """Whether a use of a credential at `now` is worth writing down: last use is kept to the minute."""
+    return last_used_at is None or now - last_used_at >= LAST_USED_PRECISION
+
+
 def secret_digest(secret: str) -> str:
     """SHA-256 of a high-entropy secret. Enough for random 256-bit keys; passwords use argon2 instead."""
     return hashlib.sha256(secret.encode()).hexdigest()

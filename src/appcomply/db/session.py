@@ -100,12 +100,6 @@ def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionm
     return sessionmaker(bind=engine.execution_options(**options), expire_on_commit=False, info={READ_ONLY: True})
 
 
-def read_only_factory(factory: sessionmaker[Session]) -> sessionmaker[Session]:
-    """A factory like `factory` (same bind, same options) whose sessions refuse writes by the ORM guard alone: for a
-    bind that is already in a transaction, as the tests' connection is."""
-    return sessionmaker(**{**factory.kw, "info": {**(factory.kw.get("info") or {}), READ_ONLY: True}})
-
-
 def is_read_only(session: Session) -> bool:
     """Whether the session was opened to read only (a write in it raises WriteInReadOnlyTransaction)."""
     return bool(session.info.get(READ_ONLY, False))

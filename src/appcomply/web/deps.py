@@ -86,9 +86,9 @@ def reads_only(endpoint: F) -> F:
     return endpoint
 
 
-def is_read_only(request: Request) -> bool:
-    """Whether the request's transaction only reads: GET and HEAD unless the route is marked `writes`, any other
-    method only if the route is marked `reads_only`."""
+def request_reads_only(request: Request) -> bool:
+    """Whether the request's transaction only reads: GET, HEAD and OPTIONS unless the route is marked `writes`, any
+    other method only if the route is marked `reads_only`."""
     marked = getattr(request.scope.get("endpoint"), _TRANSACTION, None)
     if marked is not None:
         return bool(marked == "read")
@@ -99,7 +99,7 @@ async def _session(request: Request, services: ServicesDep) -> AsyncIterator[Ses
     """The request's transaction. Opened on the event loop (a session connects on its first statement, so opening
     it does no I/O); ended in the thread pool only if it touched the database, so a request answered from the
     process's caches never waits for a thread to end a transaction it never began."""
-    factory = services.read_session_factory if is_read_only(request) else services.session_factory
+    factory = services.read_session_factory if request_reads_only(request) else services.session_factory
     unit = transaction(factory)
     session = unit.__enter__()
     try:

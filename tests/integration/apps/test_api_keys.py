@@ -18,7 +18,7 @@ from appcomply.kernel.actor import Actor, ActorKind
 from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
 from appcomply.kernel.ids import new_id
-from tests.factories.apps import make_app
+from tests.factories.apps import authenticator, make_app
 
 
 def _mark(session: Session) -> int:
@@ -70,7 +70,7 @@ def test_a_live_key_authenticates_as_its_app(ctx: Ctx, session: Session, clock: 
     app = make_app(ctx, slug="keyed")
     key, secret = service.create_api_key(ctx, app.id, name="backend")
     mark = _mark(session)
-    actor = service.authenticate_api_key(ctx, secret)
+    actor = authenticator(ctx).api_key(ctx, secret)
     assert actor == Actor(kind=ActorKind.APP, label=f"app:keyed:{key.prefix}", id=key.id, app_id=app.id)
     assert actor.roles == frozenset()
     assert _last_used(session, key) == clock.now()
@@ -80,12 +80,12 @@ def test_a_live_key_authenticates_as_its_app(ctx: Ctx, session: Session, clock: 
 def test_last_use_is_written_at_most_once_a_minute(ctx: Ctx, session: Session, clock: FixedClock) -> None:
     key, secret = service.create_api_key(ctx, make_app(ctx).id, name="backend")
     first_use = clock.now()
-    service.authenticate_api_key(ctx, secret)
+    authenticator(ctx).api_key(ctx, secret)
     clock.advance(dt.timedelta(seconds=59))
-    service.authenticate_api_key(ctx, secret)
+    authenticator(ctx).api_key(ctx, secret)
     assert _last_used(session, key) == first_use
     clock.advance(dt.timedelta(seconds=1))
-    service.authenticate_api_key(ctx, secret)
+    authenticator(ctx).api_key(ctx, secret)
     assert _last_used(session, key) == first_use + dt.timedelta(minutes=1)
 
 
@@ -98,7 +98,7 @@ def _last_used(session: Session, key: ApiKey) -> dt.datetime | None:
 def test_an_unknown_key_is_refused(ctx: Ctx, secret: str) -> None:
     service.create_api_key(ctx, make_app(ctx).id, name="backend")
     with pytest.raises(InvalidToken) as raised:
-        service.authenticate_api_key(ctx, secret)
+        authenticator(ctx).api_key(ctx, secret)
     assert raised.value.code == "auth.invalid_token"
 
 
@@ -106,13 +106,13 @@ def test_a_near_miss_of_a_real_key_is_refused(ctx: Ctx) -> None:
     _, secret = service.create_api_key(ctx, make_app(ctx).id, name="backend")
     for forged in (secret[:-1], secret + "x", secret.upper(), " " + secret):
         with pytest.raises(InvalidToken):
-            service.authenticate_api_key(ctx, forged)
+            authenticator(ctx).api_key(ctx, forged)
 
 
 def test_a_revoked_key_is_refused(ctx: Ctx, session: Session, clock: FixedClock) -> None:
     app = make_app(ctx)
     key, secret = service.create_api_key(ctx, app.id, name="backend")
-    service.authenticate_api_key(ctx, secret)
+    authenticator(ctx).api_key(ctx, secret)
     clock.advance(dt.timedelta(hours=1))
     mark = _mark(session)
     revoked = service.revoke_api_key(ctx, app.id, key.id)
@@ -120,7 +120,7 @@ def test_a_revoked_key_is_refused(ctx: Ctx, session: Session, clock: FixedClock)
     [entry] = _entries_after(session, mark)
     assert (entry.event, entry.subject_id, entry.data) == ("apps.api_key.revoked", str(key.id), {"prefix": key.prefix})
     with pytest.raises(InvalidToken):
-        service.authenticate_api_key(ctx, secret)
+        authenticator(ctx).api_key(ctx, secret)
 
 
 def test_revoking_a_key_twice_is_a_conflict(ctx: Ctx, session: Session) -> None:
@@ -143,7 +143,7 @@ def test_a_key_cannot_be_revoked_through_another_app(ctx: Ctx) -> None:
         with pytest.raises(ApiKeyNotFound) as raised:
             service.revoke_api_key(ctx, app.id, key_id)
         assert raised.value.fields == {"key_id": str(key_id)}
-    assert service.authenticate_api_key(ctx, secret).app_id == other.id
+    assert authenticator(ctx).api_key(ctx, secret).app_id == other.id
 
 
 def test_keys_are_listed_per_app(ctx: Ctx) -> None:
@@ -160,7 +160,7 @@ def test_keys_of_an_unknown_app_or_of_another_app_for_an_app_key_are_not_found(c
     as_app = Ctx(
         session=ctx.session,
         clock=ctx.clock,
-        actor=service.authenticate_api_key(ctx, service.create_api_key(ctx, app.id, name="k")[1]),
+        actor=authenticator(ctx).api_key(ctx, service.create_api_key(ctx, app.id, name="k")[1]),
         request_id="app",
     )
     for call in (

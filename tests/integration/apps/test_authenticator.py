@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from appcomply.apps import CredentialAuthenticator, service
 from appcomply.apps.errors import InvalidToken
 from appcomply.apps.models import ApiKey
-from appcomply.db.session import read_only_factory, transaction
+from appcomply.db.session import transaction
 from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
 from tests.factories.apps import make_app, make_staff_token
+from tests.factories.db import read_only_factory
 from tests.factories.queries import statements, writes
 
 pytestmark = pytest.mark.db

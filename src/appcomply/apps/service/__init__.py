@@ -19,10 +19,9 @@ from appcomply.apps.service._apps import (
     update_feature,
 )
 from appcomply.apps.service._auth import CredentialAuthenticator
-from appcomply.apps.service._keys import authenticate_api_key, create_api_key, list_api_keys, revoke_api_key
+from appcomply.apps.service._keys import create_api_key, list_api_keys, revoke_api_key
 from appcomply.apps.service._staff import (
     authenticate_session,
-    authenticate_staff_token,
     create_staff,
     create_staff_token,
     find_staff,
@@ -41,9 +40,7 @@ __all__ = [
     "add_feature",
     "add_licence",
     "app_read",
-    "authenticate_api_key",
     "authenticate_session",
-    "authenticate_staff_token",
     "create_api_key",
     "create_app",
     "create_staff",

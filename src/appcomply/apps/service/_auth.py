@@ -18,12 +18,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from appcomply.apps import rules
-from appcomply.apps.service._keys import (
-    find_api_key,
-    last_use_due,
-    register_key_cache,
-    touch_api_key,
-)
+from appcomply.apps.rules import last_use_due
+from appcomply.apps.service._keys import find_api_key, register_key_cache, touch_api_key
 from appcomply.apps.service._staff import authenticate_session, find_staff_token, touch_staff_token
 from appcomply.db.session import is_read_only, transaction
 from appcomply.kernel.actor import Actor

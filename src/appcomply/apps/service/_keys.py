@@ -19,9 +19,6 @@ from appcomply.apps.service._apps import get_app
 from appcomply.kernel.actor import Actor, ActorKind
 from appcomply.kernel.context import Ctx
 
-# Writing last_used_at on every request would turn each read into a write; a minute's precision is plenty.
-_LAST_USED_PRECISION = dt.timedelta(minutes=1)
-
 
 def create_api_key(ctx: Ctx, app_id: uuid.UUID, *, name: str) -> tuple[ApiKey, str]:
     """Issue a key for the app; returns the row and the secret, which is never stored. Emits apps.api_key.created."""
@@ -107,21 +104,6 @@ def find_api_key(ctx: Ctx, key_hash: str) -> KeyGrant:
     return KeyGrant(actor, row.last_used_at)
 
 
-def last_use_due(last_used_at: dt.datetime | None, now: dt.datetime) -> bool:
-    """Whether a use at `now` is worth writing down: last use is kept to the minute."""
-    return last_used_at is None or now - last_used_at >= _LAST_USED_PRECISION
-
-
 def touch_api_key(ctx: Ctx, key_id: uuid.UUID, now: dt.datetime) -> None:
     """Record a use of the key (not audited: it is not a decision)."""
     ctx.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
-
-
-def authenticate_api_key(ctx: Ctx, secret: str) -> Actor:
-    """The app actor for a live key, or InvalidToken. Records last use, at most once a minute."""
-    grant = find_api_key(ctx, rules.secret_digest(secret))
-    now = ctx.clock.now()
-    if last_use_due(grant.last_used_at, now):
-        assert grant.actor.id is not None  # noqa: S101 - an app actor always carries its key's id
-        touch_api_key(ctx, grant.actor.id, now)
-    return grant.actor

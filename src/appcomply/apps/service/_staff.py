@@ -254,12 +254,3 @@ def find_staff_token(ctx: Ctx, secret: str) -> tuple[Actor, StaffToken]:
 def touch_staff_token(ctx: Ctx, token_id: uuid.UUID, now: dt.datetime) -> None:
     """Record a use of the token (not audited: it is not a decision)."""
     ctx.session.execute(update(StaffToken).where(StaffToken.id == token_id).values(last_used_at=now))
-
-
-def authenticate_staff_token(ctx: Ctx, secret: str) -> Actor:
-    """The staff actor for a live personal token (see `find_staff_token`); records last use, once a minute."""
-    actor, token = find_staff_token(ctx, secret)
-    now = ctx.clock.now()
-    if token.last_used_at is None or now - token.last_used_at >= dt.timedelta(minutes=1):
-        token.last_used_at = now
-    return actor
