@@ -12,7 +12,6 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,24 +21,15 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from appcomply.agreements import AgreementsEnv
-from appcomply.apps import CredentialAuthenticator
 from appcomply.bootstrap import Services, create_app
-from appcomply.content.engine import EngineRegistry, Lexicon, load_default_lexicon
-from appcomply.content.service import ContentEnv
+from appcomply.content.engine import Lexicon, load_default_lexicon
 from appcomply.db.migrate import upgrade
 from appcomply.db.session import make_engine
-from appcomply.identity import identity_env
-from appcomply.identity.providers import build_identity_providers
 from appcomply.kernel.actor import cli_actor
 from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
-from appcomply.notices import NoticesEnv
-from appcomply.notices.ports import NoticeSenders
-from appcomply.notices.providers import LocalEmailOutbox
 from appcomply.settings import DatabaseSettings, Environment, NoticesSettings, Settings
-from appcomply.vulnerabilities import VulnerabilitiesEnv
-from tests.factories.db import read_only_factory
+from tests.factories.services import build_services
 
 # Timing is not correctness: under pytest-xdist on a loaded machine the strategies' generation time and a test's
 # duration vary, so hypothesis's too-slow health check and per-example deadline are off (examples stay as many).
@@ -108,7 +98,6 @@ def engine(settings: Settings) -> Iterator[Engine]:
 
 @pytest.fixture
 def connection(engine: Engine) -> Iterator[Connection]:
-    _db_tests["count"] += 1
     with engine.connect() as conn:
         outer = conn.begin()
         yield conn
@@ -146,27 +135,7 @@ def services(
     clock: FixedClock,
     default_lexicon: Lexicon,
 ) -> Services:
-    providers = build_identity_providers(settings, clock=clock)
-    identity = identity_env(settings, providers)
-    senders = NoticeSenders(sms=providers.sms, email=LocalEmailOutbox())
-    return Services(
-        settings=settings,
-        engine=engine,
-        session_factory=session_factory,
-        read_session_factory=read_only_factory(session_factory),
-        clock=clock,
-        identity=identity,
-        notices=NoticesEnv(senders=senders, keyring=identity.keyring, limits=settings.notices),
-        content=ContentEnv(default=default_lexicon, registry=EngineRegistry()),
-        agreements=AgreementsEnv(index_key=identity.index_key),
-        vulnerabilities=VulnerabilitiesEnv(
-            keyring=identity.keyring,
-            index_key=identity.index_key,
-            limits=settings.vulnerabilities,
-            public_url=settings.web.public_url,
-        ),
-        authenticator=CredentialAuthenticator(session_factory, cache_seconds=settings.security.api_key_cache_seconds),
-    )
+    return build_services(settings, engine, session_factory, clock, default_lexicon)
 
 
 @pytest.fixture(scope="session")
@@ -181,35 +150,42 @@ def client(services: Services) -> Iterator[TestClient]:
         yield c
 
 
+DB_PROPERTY = "appcomply_db"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that uses the database is a `db` test whether or not it says so, so `-m db` selects every one of
-    them (the PostgreSQL run of .ci/run) and the counts of the two runs can be compared."""
+    them (the PostgreSQL run of .ci/run) and the counts of the two runs can be compared. The mark is also carried
+    as a user property, which (unlike a keyword, which any directory name can match) reaches the controller's
+    reports intact under pytest-xdist."""
     for item in items:
         uses_database = {"connection", "engine"} & set(getattr(item, "fixturenames", ()))
         if uses_database and item.get_closest_marker("db") is None:
             item.add_marker(pytest.mark.db)
+        if item.get_closest_marker("db") is not None:
+            item.user_properties.append((DB_PROPERTY, True))
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: object) -> None:
-    """xdist controller: add up the database tests each worker ran."""
-    _db_tests["count"] += int(getattr(node, "workeroutput", {}).get("db_tests", 0))
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count the database tests that ran: passed or failed, not skipped (a test that skips itself on this
+    database did not run on it). Under xdist the controller sees every worker's reports; a worker's own count
+    is not used."""
+    if report.when == "call" and not report.skipped and any(name == DB_PROPERTY for name, _ in report.user_properties):
+        _db_tests["count"] += 1
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Leave a report of which database ran how many database tests: .ci/run refuses a PostgreSQL run of none."""
-    workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None:  # an xdist worker reports to the controller
-        workeroutput["db_tests"] = _db_tests["count"]
-    else:
-        url = _database_url(Path("."))
-        REPORT.parent.mkdir(parents=True, exist_ok=True)
-        report = {
-            "dialect": make_url(url).get_backend_name(),
-            "db_tests": _db_tests["count"],
-            "failed": session.testsfailed,
-        }
-        REPORT.write_text(json.dumps(report))
+    if getattr(session.config, "workeroutput", None) is not None:  # an xdist worker: the controller reports
+        return
+    url = _database_url(Path("."))
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "dialect": make_url(url).get_backend_name(),
+        "db_tests": _db_tests["count"],
+        "failed": session.testsfailed,
+    }
+    REPORT.write_text(json.dumps(report))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -14,7 +14,7 @@ import enum
 import functools
 import typing
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -24,11 +24,13 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session, sessionmaker
+from tests.conftest import NOW
 from tests.factories.agreements import publish
 from tests.factories.apps import VALID_USCC, make_api_key, make_app
 from tests.factories.consent import request_body, sent_code, verify_phone
+from tests.factories.services import build_services
 from tests.factories.vulnerabilities import campaign_body, fixed_vulnerability
 
 from appcomply import accounts, identity, notices
@@ -63,7 +65,7 @@ from appcomply.consent.schemas import (
     LegalHoldCreate,
 )
 from appcomply.content import service as content_service
-from appcomply.content.engine import Category
+from appcomply.content.engine import Category, Lexicon
 from appcomply.content.schemas import (
     AllowCreate,
     ImportCreate,
@@ -75,7 +77,7 @@ from appcomply.content.schemas import (
 from appcomply.db.base import Base
 from appcomply.identity import service as identity_service
 from appcomply.identity.schemas import IdCardStart, PhoneStart, PolicyUpdate, RevealRequest, VerificationConfirm
-from appcomply.kernel.actor import Actor, ActorKind, Role
+from appcomply.kernel.actor import Actor, ActorKind, Role, cli_actor
 from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
 from appcomply.settings import DatabaseSettings, Environment, Settings
@@ -188,6 +190,11 @@ REFUSED: dict[Caller, tuple[int, str]] = {
     Caller.STAFF: (403, "auth.staff_not_allowed"),
     Caller.APP_KEY: (403, "auth.app_key_not_allowed"),
 }
+
+
+@functools.cache
+def _by_operation() -> dict[tuple[str, str], Endpoint]:
+    return {(e.method, e.path): e for e in _collected()}
 
 
 def _refused_roles(guard: Guard) -> frozenset[Role]:
@@ -327,8 +334,53 @@ def _incident(ctx: Ctx, services: Services, target: App, tag: str, grade: Incide
     return vulnerabilities_service.create_incident(ctx, services.vulnerabilities, body)
 
 
+# The world is built once per module (per xdist worker), not per case: it is most of a case's cost, and every case
+# only reads it. It lives in the outer transaction of one connection; each case runs in a savepoint of that
+# transaction which is rolled back afterwards (`connection` below), so a case still sees exactly the world and
+# nothing another case did. Each case gets its own services (empty caches) and a clock at the world's time.
+@pytest.fixture(scope="module")
+def _world_connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        if outer.is_active:
+            outer.rollback()
+
+
+@pytest.fixture(scope="module")
+def _shared_world(
+    _world_connection: Connection, settings: Settings, engine: Engine, default_lexicon: Lexicon
+) -> tuple[World, dt.datetime]:
+    """The world and the time its building ended at."""
+    clock = FixedClock(NOW)
+    factory = sessionmaker(bind=_world_connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    with factory() as session:
+        ctx = Ctx(session=session, clock=clock, actor=cli_actor(), request_id="matrix-world")
+        built = _build_world(ctx, build_services(settings, engine, factory, clock, default_lexicon), factory, clock)
+        session.commit()  # releases the session's savepoint: the world stays in the outer transaction
+    return built, clock.now()
+
+
 @pytest.fixture
-def world(ctx: Ctx, services: Services, session_factory: sessionmaker[Session], clock: FixedClock) -> World:
+def connection(_world_connection: Connection) -> Iterator[Connection]:
+    savepoint = _world_connection.begin_nested()
+    yield _world_connection
+    if savepoint.is_active:
+        savepoint.rollback()
+
+
+@pytest.fixture
+def clock(_shared_world: tuple[World, dt.datetime]) -> FixedClock:
+    return FixedClock(_shared_world[1])
+
+
+@pytest.fixture
+def world(_shared_world: tuple[World, dt.datetime]) -> World:
+    shared = _shared_world[0]
+    return dataclasses.replace(shared, ids=dict(shared.ids))  # a case may point token_id at its own token
+
+
+def _build_world(ctx: Ctx, services: Services, session_factory: sessionmaker[Session], clock: FixedClock) -> World:
     tag = uuid.uuid4().hex[:8]
     target = make_app(
         ctx,
@@ -619,7 +671,9 @@ def test_authorization(
     path: str,
     caller: Caller,
 ) -> None:
-    endpoint = next(e for e in endpoints(cast(FastAPI, client.app)) if (e.method, e.path) == (method, path))
+    # The collected declarations, not a walk of client.app: FastAPI rebuilds every route's dependant per walk (half
+    # a second), and the routes are the same code whatever services the app was built over.
+    endpoint = _by_operation()[method, path]
     assert endpoint.guard is not None
     secret, roles = _credential(world, ctx, clock, endpoint.guard, caller)
     session.flush()
