@@ -383,7 +383,7 @@ def notify_users(
 
 @router.post("/{vulnerability_id}/notice-campaigns/{campaign_id}/cancel")
 def stop_campaign(ctx: SecurityCtx, vulnerability_id: uuid.UUID, campaign_id: uuid.UUID) -> Response:
-    service.cancel_campaign(ctx, campaign_id)
+    service.cancel_campaign(ctx, campaign_id, vulnerability_id=vulnerability_id)
     return _back(vulnerability_id)
 
 

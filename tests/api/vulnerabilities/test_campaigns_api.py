@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.factories.apps import log_in_console, make_app, make_staff_token
 from tests.factories.vulnerabilities import campaign_body, fixed_vulnerability, make_users
 
+from appcomply import audit
 from appcomply.apps.models import App
 from appcomply.bootstrap import Services
 from appcomply.db.session import unit_of_work
@@ -112,6 +113,35 @@ def test_the_detail_page_starts_a_campaign_and_shows_its_progress_per_channel(
     assert "已完成" in row
     client.get("/console/lang/en")
     assert "3 of 3 users" in client.get(f"/console/vulnerabilities/{vuln.id}").text
+
+
+def test_the_console_cancels_a_campaign_only_under_its_own_vulnerability(
+    client: TestClient, ctx: Ctx, services: Services, app: App
+) -> None:
+    vuln, other = (fixed_vulnerability(ctx, services.vulnerabilities, app) for _ in range(2))
+    campaign = service.start_campaign(ctx, vuln.id, campaign_body())
+    ctx.session.flush()
+    csrf = log_in_console(client, ctx, Role.SECURITY)
+    before = len(audit.list_entries(ctx, app_id=None, limit=1000))
+
+    wrong = client.post(
+        f"/console/vulnerabilities/{other.id}/notice-campaigns/{campaign.id}/cancel",
+        data={"csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert wrong.status_code == 404, wrong.text
+    ctx.session.expire_all()
+    assert service.get_campaign(ctx, campaign.id).campaign.state == "queued"
+    assert len(audit.list_entries(ctx, app_id=None, limit=1000)) == before  # nothing recorded either
+
+    right = client.post(
+        f"/console/vulnerabilities/{vuln.id}/notice-campaigns/{campaign.id}/cancel",
+        data={"csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert right.status_code == 303, right.text
+    ctx.session.expire_all()
+    assert service.get_campaign(ctx, campaign.id).campaign.state == "cancelled"
 
 
 def test_the_form_is_not_offered_before_the_fix(client: TestClient, ctx: Ctx, services: Services, app: App) -> None:

@@ -251,11 +251,16 @@ def _finish(ctx: Ctx, campaign: NoticeCampaign, state: CampaignState, event: Vul
     audit.record(ctx, event, subject=campaign_ref(campaign), app_id=campaign.app_id, data=data)
 
 
-def cancel_campaign(ctx: Ctx, campaign_id: uuid.UUID) -> NoticeCampaign:
+def cancel_campaign(ctx: Ctx, campaign_id: uuid.UUID, *, vulnerability_id: uuid.UUID | None = None) -> NoticeCampaign:
     """Stop a queued or running campaign: no further chunk is taken. Notices of committed chunks stay in the
     outbox (they are on their way, and each is already evidence of a notice given). CampaignClosed once done or
-    cancelled. Emits vulnerabilities.campaign.cancelled."""
+    cancelled. Emits vulnerabilities.campaign.cancelled.
+
+    `vulnerability_id`, when the caller names the campaign under a vulnerability (the console's URL): a campaign
+    of another vulnerability is CampaignNotFound there, and nothing changes."""
     campaign = _get(ctx, campaign_id, lock=True)
+    if vulnerability_id is not None and campaign.vulnerability_id != vulnerability_id:
+        raise CampaignNotFound("no such notice campaign for this vulnerability", campaign_id=str(campaign_id))
     if campaign.state not in _OPEN:
         raise CampaignClosed(f"the campaign is already {campaign.state}", state=campaign.state)
     _finish(ctx, campaign, CampaignState.CANCELLED, VulnerabilitiesEvent.CAMPAIGN_CANCELLED)
