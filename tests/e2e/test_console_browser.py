@@ -250,3 +250,61 @@ def test_a_reporter_files_a_vulnerability_and_the_security_team_triages_it(
             expect(page.locator("#report-status")).to_have_text("triaged")
         finally:
             browser.close()
+
+
+def test_the_security_team_records_an_incident_reports_it_on_time_and_closes_it(
+    chromium_path: Path, server: Server, screenshots: Path
+) -> None:
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+            page.goto(f"{server.url}/console/login")
+            page.fill("#username", "admin")
+            page.fill("#password", server.admin_password)
+            page.click("button[type=submit]")
+            page.click("nav.mainnav >> text=网络安全事件")
+            expect(page.locator("h1")).to_have_text("网络安全事件")
+
+            form = page.locator("#new-incident")
+            form.locator("input[name=title]").fill("撞库攻击导致账号异常登录")
+            form.locator("textarea[name=description]").fill("凌晨起大量异常登录请求，部分账号被盗用。")
+            form.locator("select[name=category]").select_option("network_attack")
+            form.locator("select[name=grade]").select_option("relatively_major")
+            form.locator("button[type=submit]").click()
+            expect(page.locator("h1")).to_have_text("撞库攻击导致账号异常登录")
+            expect(page.locator("#grade")).to_have_text("较大")
+            expect(page.locator("#state")).to_have_text("处置中")
+            expect(page.locator("#clock-incident_report")).to_have_text("计时中")  # relatively major: reported in 4 h
+            page.screenshot(path=screenshots / "incident-open-zh.png", full_page=True)
+
+            report_row = page.locator("tr", has=page.locator("#clock-incident_report"))
+            report_row.locator("input[name=channel]").fill("省级网信部门")
+            report_row.locator("input[name=reference]").fill("WX-2026-0042")
+            report_row.locator("text=记录报送").click()
+            expect(page.locator("#clock-incident_report")).to_have_text("已按时报送")
+            expect(page.locator("#timeline li").last).to_contain_text("已记录报送")
+            expect(page.locator("#timeline li").last).to_contain_text("WX-2026-0042")
+
+            page.click("text=标记为处置结束")
+            expect(page.locator("#state")).to_have_text("已处置")
+            expect(page.locator("#clock-incident_summary")).to_have_text("计时中")  # 30 days from the end of handling
+            summary_row = page.locator("tr", has=page.locator("#clock-incident_summary"))
+            summary_row.locator("input[name=channel]").fill("省级网信部门")
+            summary_row.locator("text=记录报送").click()
+            expect(page.locator("#clock-incident_summary")).to_have_text("已按时报送")
+            page.click("text=关闭事件")
+            expect(page.locator("#state")).to_have_text("已关闭")
+            page.screenshot(path=screenshots / "incident-closed-zh.png", full_page=True)
+
+            page.click("text=English")
+            expect(page.locator("#state")).to_have_text("Incident closed")
+            expect(page.locator("#clock-incident_report")).to_have_text("Met")
+            page.click("nav.crumbs >> text=Security incidents")
+            page.select_option("#incidents select[name=state]", "closed")
+            page.click("#incidents button[type=submit]")  # htmx swaps the filtered list in place
+            expect(page).to_have_url(re.compile(r"/console/incidents\?.*state=closed"))
+            expect(page.locator("#incidents tbody")).to_contain_text("撞库攻击导致账号异常登录")
+            page.screenshot(path=screenshots / "incidents-en.png", full_page=True)
+        finally:
+            browser.close()
