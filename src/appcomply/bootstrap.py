@@ -152,18 +152,36 @@ class Services:
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     db = settings.database
     engine = make_engine(db.url, echo=db.echo, pool_size=db.pool_size)
-    clock = clock or SystemClock()
+    return assemble_services(
+        settings,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        read_session_factory=make_session_factory(engine, read_only=True),
+        clock=clock or SystemClock(),
+        content=content_env(),
+    )
+
+
+def assemble_services(
+    settings: Settings,
+    *,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    read_session_factory: sessionmaker[Session],
+    clock: Clock,
+    content: ContentEnv,
+) -> Services:
+    """Each domain's environment over a ready engine and session factories (tests bind them to one connection)."""
     identity = identity_env(settings, build_identity_providers(settings, clock=clock))
-    session_factory = make_session_factory(engine)
     return Services(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
-        read_session_factory=make_session_factory(engine, read_only=True),
+        read_session_factory=read_session_factory,
         clock=clock,
         identity=identity,
         notices=notices_env(settings, identity),
-        content=content_env(),
+        content=content,
         agreements=AgreementsEnv(index_key=identity.index_key),
         vulnerabilities=VulnerabilitiesEnv(
             keyring=identity.keyring,

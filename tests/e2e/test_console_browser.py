@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from appcomply.bootstrap import build_services, create_app
 from appcomply.cli.demo import seed_demo
@@ -99,6 +99,13 @@ def screenshots(tmp_path: Path) -> Path:
     return folder
 
 
+def _log_in_as_admin(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/console/login")
+    page.fill("#username", "admin")
+    page.fill("#password", server.admin_password)
+    page.click("button[type=submit]")
+
+
 def test_an_admin_logs_in_and_reads_the_demo_app_in_both_languages(
     chromium_path: Path, server: Server, screenshots: Path
 ) -> None:
@@ -159,10 +166,7 @@ def test_compliance_pages_show_the_demo_finding_and_mark_a_screened_text(
         browser = pw.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-            page.goto(f"{server.url}/console/login")
-            page.fill("#username", "admin")
-            page.fill("#password", server.admin_password)
-            page.click("button[type=submit]")
+            _log_in_as_admin(page, server)
 
             page.goto(f"{server.url}/console/apps/demo/processing")
             expect(page.locator("h1")).to_have_text("个人信息处理清单")
@@ -209,10 +213,7 @@ def test_a_reporter_files_a_vulnerability_and_the_security_team_triages_it(
             tracking = token.inner_text()
             page.screenshot(path=screenshots / "security-received-zh.png", full_page=True)
 
-            page.goto(f"{server.url}/console/login")
-            page.fill("#username", "admin")
-            page.fill("#password", server.admin_password)
-            page.click("button[type=submit]")
+            _log_in_as_admin(page, server)
             page.click("nav.mainnav >> text=安全漏洞")
             expect(page.locator("h1")).to_have_text("安全漏洞")
             page.click("#queue >> text=订单接口越权")
@@ -259,10 +260,7 @@ def test_the_security_team_records_an_incident_reports_it_on_time_and_closes_it(
         browser = pw.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-            page.goto(f"{server.url}/console/login")
-            page.fill("#username", "admin")
-            page.fill("#password", server.admin_password)
-            page.click("button[type=submit]")
+            _log_in_as_admin(page, server)
             page.click("nav.mainnav >> text=网络安全事件")
             expect(page.locator("h1")).to_have_text("网络安全事件")
 

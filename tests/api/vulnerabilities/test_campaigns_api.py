@@ -124,23 +124,16 @@ def test_the_console_cancels_a_campaign_only_under_its_own_vulnerability(
     csrf = log_in_console(client, ctx, Role.SECURITY)
     before = len(audit.list_entries(ctx, app_id=None, limit=1000))
 
-    wrong = client.post(
-        f"/console/vulnerabilities/{other.id}/notice-campaigns/{campaign.id}/cancel",
-        data={"csrf_token": csrf},
-        follow_redirects=False,
-    )
-    assert wrong.status_code == 404, wrong.text
-    ctx.session.expire_all()
+    def cancel_under(vulnerability_id: uuid.UUID) -> int:
+        url = f"/console/vulnerabilities/{vulnerability_id}/notice-campaigns/{campaign.id}/cancel"
+        status = client.post(url, data={"csrf_token": csrf}, follow_redirects=False).status_code
+        ctx.session.expire_all()
+        return status
+
+    assert cancel_under(other.id) == 404
     assert service.get_campaign(ctx, campaign.id).campaign.state == "queued"
     assert len(audit.list_entries(ctx, app_id=None, limit=1000)) == before  # nothing recorded either
-
-    right = client.post(
-        f"/console/vulnerabilities/{vuln.id}/notice-campaigns/{campaign.id}/cancel",
-        data={"csrf_token": csrf},
-        follow_redirects=False,
-    )
-    assert right.status_code == 303, right.text
-    ctx.session.expire_all()
+    assert cancel_under(vuln.id) == 303
     assert service.get_campaign(ctx, campaign.id).campaign.state == "cancelled"
 
 
