@@ -29,7 +29,8 @@ from appcomply.kernel.actor import cli_actor
 from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
 from appcomply.settings import DatabaseSettings, Environment, NoticesSettings, Settings
-from tests.factories.services import build_services
+from tests.factories.db import rolled_back, savepoint_factory
+from tests.factories.services import services_over
 
 # Timing is not correctness: under pytest-xdist on a loaded machine the strategies' generation time and a test's
 # duration vary, so hypothesis's too-slow health check and per-example deadline are off (examples stay as many).
@@ -98,11 +99,8 @@ def engine(settings: Settings) -> Iterator[Engine]:
 
 @pytest.fixture
 def connection(engine: Engine) -> Iterator[Connection]:
-    with engine.connect() as conn:
-        outer = conn.begin()
+    with rolled_back(engine) as conn:
         yield conn
-        if outer.is_active:
-            outer.rollback()
 
 
 @pytest.fixture
@@ -112,7 +110,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def session_factory(connection: Connection) -> sessionmaker[Session]:
-    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    return savepoint_factory(connection)
 
 
 @pytest.fixture
@@ -135,7 +133,7 @@ def services(
     clock: FixedClock,
     default_lexicon: Lexicon,
 ) -> Services:
-    return build_services(settings, engine, session_factory, clock, default_lexicon)
+    return services_over(settings, engine, session_factory, clock, default_lexicon)
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,8 @@ from tests.conftest import NOW
 from tests.factories.agreements import publish
 from tests.factories.apps import VALID_USCC, make_api_key, make_app
 from tests.factories.consent import request_body, sent_code, verify_phone
-from tests.factories.services import build_services
+from tests.factories.db import rolled_back, savepoint_factory
+from tests.factories.services import services_over
 from tests.factories.vulnerabilities import campaign_body, fixed_vulnerability
 
 from appcomply import accounts, identity, notices
@@ -340,11 +341,8 @@ def _incident(ctx: Ctx, services: Services, target: App, tag: str, grade: Incide
 # nothing another case did. Each case gets its own services (empty caches) and a clock at the world's time.
 @pytest.fixture(scope="module")
 def _world_connection(engine: Engine) -> Iterator[Connection]:
-    with engine.connect() as conn:
-        outer = conn.begin()
+    with rolled_back(engine) as conn:
         yield conn
-        if outer.is_active:
-            outer.rollback()
 
 
 @pytest.fixture(scope="module")
@@ -353,10 +351,10 @@ def _shared_world(
 ) -> tuple[World, dt.datetime]:
     """The world and the time its building ended at."""
     clock = FixedClock(NOW)
-    factory = sessionmaker(bind=_world_connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    factory = savepoint_factory(_world_connection)
     with factory() as session:
         ctx = Ctx(session=session, clock=clock, actor=cli_actor(), request_id="matrix-world")
-        built = _build_world(ctx, build_services(settings, engine, factory, clock, default_lexicon), factory, clock)
+        built = _build_world(ctx, services_over(settings, engine, factory, clock, default_lexicon), factory, clock)
         session.commit()  # releases the session's savepoint: the world stays in the outer transaction
     return built, clock.now()
 

@@ -14,15 +14,16 @@ from appcomply.settings import Settings
 from tests.factories.db import read_only_factory
 
 
-def build_services(
+def services_over(
     settings: Settings,
     engine: Engine,
     session_factory: sessionmaker[Session],
     clock: FixedClock,
     default_lexicon: Lexicon,
 ) -> Services:
-    """Fresh per call: its caches (API keys, lexicon states, compiled lexicons) start empty. The default lexicon
-    is loaded once per test session by the caller, not per call."""
+    """The app's services over a test connection's session factory (bootstrap.build_services opens an engine of
+    its own). Fresh per call: its caches (API keys, lexicon states, compiled lexicons) start empty. The default
+    lexicon is loaded once per test session by the caller, not per call."""
     return assemble_services(
         settings,
         engine=engine,
