@@ -13,6 +13,7 @@ from appcomply.accounts.service import (
     list_users,
     record_verified_organisation,
     register_user,
+    visible,
 )
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "list_users",
     "record_verified_organisation",
     "register_user",
+    "visible",
 ]

@@ -136,9 +136,14 @@ def find_user_by_ref(ctx: Ctx, app_id: uuid.UUID, external_ref: str) -> EndUser 
 def get_user(ctx: Ctx, user_id: uuid.UUID) -> EndUser:
     """The user, if the caller may see it: an app key sees only its app's users (others do not exist to it)."""
     user = ctx.session.get(EndUser, user_id)
-    if user is None or (ctx.actor.kind is ActorKind.APP and user.app_id != ctx.actor.app_id):
+    if user is None or not visible(ctx, user.app_id):
         raise UserNotFound("no such user", user_id=str(user_id))
     return user
+
+
+def visible(ctx: Ctx, app_id: uuid.UUID) -> bool:
+    """Whether the caller may see a user of `app_id`: an app key sees only its app's users; staff see every app's."""
+    return ctx.actor.kind is not ActorKind.APP or app_id == ctx.actor.app_id
 
 
 def list_users(ctx: Ctx, app_id: uuid.UUID, *, limit: int = 50, after: uuid.UUID | None = None) -> list[EndUser]:

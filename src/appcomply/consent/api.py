@@ -37,8 +37,9 @@ from appcomply.consent.schemas import (
 from appcomply.identity import IdentityEnv
 from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
-from appcomply.web.deps import ServicesDep, env_dependency, reads_only
+from appcomply.web.deps import ServicesDep, env_dependency, hot_path, reads_only, run_ending_transaction
 from appcomply.web.openapi import problem_responses
+from appcomply.web.responses import json_response
 from appcomply.web.security import Guard
 
 IdentityEnvDep = Annotated[IdentityEnv, Depends(env_dependency("identity", IdentityEnv))]
@@ -169,12 +170,13 @@ def list_consents(
     summary="May an activity process this user's PI now?",
     responses=problem_responses(400, 404, 413, 422),
 )
+@hot_path
 @reads_only
-def create_check(ctx: AppCtx, body: CheckCreate) -> CheckRead:
+async def create_check(request: Request, ctx: AppCtx, body: CheckCreate) -> Response:
     """Allowed with its legal basis, or denied with the reason (`consent.not_granted`, `consent.refused`,
     `consent.withdrawn`, `consent.guardian_required`, `consent.separate_required`, `consent.policy_missing`).
     Necessary PI for a basic function is allowed on contract necessity after notice; all else needs consent."""
-    return service.check(ctx, body.user_id, body.activity)
+    return json_response(await run_ending_transaction(request, service.check, ctx, body.user_id, body.activity))
 
 
 @router.put(
@@ -207,10 +209,11 @@ def record_guardian_consent(ctx: AppCtx, user_id: uuid.UUID, body: GuardianCreat
     summary="What a user may do now, and what may process the user's PI",
     responses=problem_responses(404, 422),
 )
-def read_permissions(ctx: ReaderCtx, user_id: uuid.UUID) -> FullPermissionsRead:
+@hot_path
+async def read_permissions(request: Request, ctx: ReaderCtx, user_id: uuid.UUID) -> Response:
     """Service actions allowed or denied with a reason code (identity, agreements); per processing activity,
     allowed with its basis or denied with its reason. Consent never denies a service action."""
-    return service.get_permissions(ctx, user_id)
+    return json_response(await run_ending_transaction(request, service.get_permissions, ctx, user_id))
 
 
 # --- data-subject requests (CPI-07) ---------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from appcomply.identity.service import (
     IdentityEnv,
     Started,
     UserMatch,
+    age_from,
     confirm_verification,
     erase_user,
     export_user,
@@ -45,6 +46,7 @@ from appcomply.identity.service import (
     start_reverification,
     start_verification,
     verified_age,
+    verified_age_columns,
     verified_methods_of,
     verified_phones,
 )
@@ -67,6 +69,7 @@ __all__ = [
     "UnknownIdRegion",
     "UsccChecksumMismatch",
     "UserMatch",
+    "age_from",
     "age_on",
     "confirm_verification",
     "erase_user",
@@ -90,6 +93,7 @@ __all__ = [
     "validate_id_number",
     "validate_uscc",
     "verified_age",
+    "verified_age_columns",
     "verified_methods_of",
     "verified_phones",
 ]

@@ -68,7 +68,7 @@ from appcomply.vulnerabilities.schemas import (
     VulnerabilitySummary,
 )
 from appcomply.vulnerabilities.service import VulnerabilitiesEnv
-from appcomply.web.deps import env_dependency, writes
+from appcomply.web.deps import env_dependency, hot_path, writes
 from appcomply.web.downloads import attachment_response
 from appcomply.web.openapi import problem_responses
 from appcomply.web.security import Guard, PublicCtx
@@ -314,6 +314,7 @@ def read_csaf(ctx: SecurityCtx, env: VulnerabilitiesEnvDep, vulnerability_id: uu
     summary="Must, should or need this user upgrade? (on every app start)",
     responses=problem_responses(422),
 )
+@hot_path
 def read_version_status(
     ctx: AppCtx,
     platform: Annotated[str, Query(min_length=1, max_length=32, pattern=r"^[a-z_]+$")],

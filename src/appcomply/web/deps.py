@@ -86,6 +86,21 @@ def reads_only(endpoint: F) -> F:
     return endpoint
 
 
+_HOT: Final = "__appcomply_hot_path__"
+
+
+def hot_path(endpoint: F) -> F:
+    """Mark a route that an app's backend calls on its own request path (a screening, a consent check): the app
+    routes it before every other route, so finding it costs a handful of path matches instead of a scan of the whole
+    API (`web.app.build_app`). Its place in the OpenAPI document is unchanged."""
+    setattr(endpoint, _HOT, True)
+    return endpoint
+
+
+def is_hot_path(endpoint: Callable[..., Any]) -> bool:
+    return bool(getattr(endpoint, _HOT, False))
+
+
 def request_reads_only(request: Request) -> bool:
     """Whether the request's transaction only reads: GET, HEAD and OPTIONS unless the route is marked `writes`, any
     other method only if the route is marked `reads_only`."""
@@ -95,27 +110,64 @@ def request_reads_only(request: Request) -> bool:
     return request.method in _READING_METHODS
 
 
+class _Unit:
+    """The request's transaction, as the `_session` dependency holds it; `run_ending_transaction` may end it early."""
+
+    __slots__ = ("ended", "session", "unit")
+
+    def __init__(self, unit: AbstractContextManager[Session], session: Session) -> None:
+        self.unit, self.session, self.ended = unit, session, False
+
+    def end(self, exc: BaseException | None) -> None:
+        if not self.ended:
+            self.ended = True
+            self.unit.__exit__(*((None, None, None) if exc is None else (type(exc), exc, exc.__traceback__)))
+
+
+_UNIT: Final = "appcomply.unit"
+
+
 async def _session(request: Request, services: ServicesDep) -> AsyncIterator[Session]:
     """The request's transaction. Opened on the event loop (a session connects on its first statement, so opening
     it does no I/O); ended in the thread pool only if it touched the database, so a request answered from the
     process's caches never waits for a thread to end a transaction it never began."""
     factory = services.read_session_factory if request_reads_only(request) else services.session_factory
     unit = transaction(factory)
-    session = unit.__enter__()
+    held = _Unit(unit, unit.__enter__())
+    request.scope[_UNIT] = held
     try:
-        yield session
+        yield held.session
     except BaseException as exc:
-        await _end(unit, session, exc)
+        await _end(held, exc)
         raise
-    await _end(unit, session, None)
+    await _end(held, None)
 
 
-async def _end(unit: AbstractContextManager[Session], session: Session, exc: BaseException | None) -> None:
-    args = (None, None, None) if exc is None else (type(exc), exc, exc.__traceback__)
-    if used_database(session):
-        await run_in_threadpool(unit.__exit__, *args)
+async def _end(held: _Unit, exc: BaseException | None) -> None:
+    if held.ended:
+        return
+    if used_database(held.session):
+        await run_in_threadpool(held.end, exc)
     else:
-        unit.__exit__(*args)
+        held.end(exc)
+
+
+async def run_ending_transaction(request: Request, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Call `function` in the thread pool and end the request's transaction there too, right after it (committed,
+    or rolled back if it raised), before the response is sent as always (D2). A route that reads the database
+    once then pays one thread hop, not two: one for its work and another for ending its transaction."""
+    held: _Unit = request.scope[_UNIT]
+
+    def work() -> T:
+        try:
+            result = function(*args, **kwargs)
+        except BaseException as exc:
+            held.end(exc)
+            raise
+        held.end(None)
+        return result
+
+    return await run_in_threadpool(work)
 
 
 # scope="function": the commit runs after the handler returns and BEFORE the response is sent (D2), so a

@@ -143,9 +143,14 @@ def user_age(ctx: Ctx, user: accounts.EndUser) -> int | None:
     if verified is not None:
         return verified
     row = ctx.session.get(ConsentProfile, user.id)
-    if row is None or row.declared_age is None or row.declared_on is None:
+    return None if row is None else declared_age_now(row.declared_age, row.declared_on, ctx.clock.now().date())
+
+
+def declared_age_now(declared_age: int | None, declared_on: dt.date | None, today: dt.date) -> int | None:
+    """A declared age grows with the whole years since it was declared."""
+    if declared_age is None or declared_on is None:
         return None
-    return row.declared_age + identity.age_on(row.declared_on, ctx.clock.now().date())
+    return declared_age + identity.age_on(declared_on, today)
 
 
 def record_guardian_consent(ctx: Ctx, user_id: uuid.UUID, data: GuardianCreate) -> ConsentEvent:

@@ -22,6 +22,11 @@ class EngineRegistry:
         self._locks: dict[Hashable, threading.Lock] = {}
         self._locks_lock = threading.Lock()
 
+    def peek(self, key: Hashable, version: str) -> CompiledLexicon | None:
+        """The compiled lexicon for `key` if it is at `version`, else None; never compiles (no lock, no wait)."""
+        current = self._current.get(key)
+        return current if current is not None and current.version == version else None
+
     def get(self, key: Hashable, version: str, loader: Callable[[], Lexicon]) -> CompiledLexicon:
         """The compiled lexicon for `key` at `version`; `loader` is called only when it must be compiled."""
         current = self._current.get(key)

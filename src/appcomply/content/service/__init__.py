@@ -17,7 +17,15 @@ from appcomply.content.service._lexicon import (
     set_include_default,
     update_term,
 )
-from appcomply.content.service._screen import Screening, TermHits, compiled_for, hit_rows, screen, term_hits
+from appcomply.content.service._screen import (
+    Screening,
+    TermHits,
+    compiled_for,
+    hit_rows,
+    screen,
+    screen_in_memory,
+    term_hits,
+)
 
 __all__ = [
     "ContentEnv",
@@ -39,6 +47,7 @@ __all__ = [
     "remove_allow",
     "remove_term",
     "screen",
+    "screen_in_memory",
     "set_include_default",
     "term_hits",
     "update_term",

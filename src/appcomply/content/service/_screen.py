@@ -37,6 +37,13 @@ class TermHits:
     last_at: dt.datetime | None
 
 
+def _key(env: ContentEnv, state: KnownState) -> str:
+    # The change time joins the counter so that a version number reused after a rolled-back change never
+    # matches a lexicon compiled from the change that was rolled back.
+    stamp = state.updated_at.isoformat()
+    return f"{state.version}:{stamp}:{env.default.version if state.include_default else '-'}"
+
+
 def compiled_for(ctx: Ctx, env: ContentEnv, app_id: uuid.UUID) -> tuple[CompiledLexicon, int]:
     """The app's compiled lexicon at its current version. No query while this process knows the app's version
     (`env.states`), else one primary-key read; the terms are read and compiled only when this process has not yet
@@ -48,16 +55,33 @@ def compiled_for(ctx: Ctx, env: ContentEnv, app_id: uuid.UUID) -> tuple[Compiled
         env.states.put(app_id, state)
     if state is None:
         return env.registry.get(DEFAULT_KEY, env.default.version, lambda: env.default), 0
-    version, include_default, stamp = state.version, state.include_default, state.updated_at.isoformat()
-    # The change time joins the counter so that a version number reused after a rolled-back change never
-    # matches a lexicon compiled from the change that was rolled back.
-    key = f"{version}:{stamp}:{env.default.version if include_default else '-'}"
+    key, include_default = _key(env, state), state.include_default
 
     def load() -> Lexicon:
         own = app_lexicon(ctx, app_id, key)
         return layer(env.default, own, version=key) if include_default else own
 
-    return env.registry.get(app_id, key, load), version
+    return env.registry.get(app_id, key, load), state.version
+
+
+def _compiled_in_memory(env: ContentEnv, app_id: uuid.UUID) -> tuple[CompiledLexicon, int] | None:
+    """What `compiled_for` would answer, if this process can answer it without a query or a compile; else None."""
+    known, state = env.states.get(app_id)
+    if not known:
+        return None
+    if state is None:
+        compiled = env.registry.peek(DEFAULT_KEY, env.default.version)
+        return None if compiled is None else (compiled, 0)
+    compiled = env.registry.peek(app_id, _key(env, state))
+    return None if compiled is None else (compiled, state.version)
+
+
+def _refuse_too_long(text: str) -> None:
+    if len(text) > rules.MAX_SCREEN_CHARS:
+        raise errors.TextTooLong(
+            f"at most {rules.MAX_SCREEN_CHARS} characters per screening; this text has {len(text)}",
+            max_chars=rules.MAX_SCREEN_CHARS,
+        )
 
 
 def screen(ctx: Ctx, env: ContentEnv, *, app_id: uuid.UUID, text: str, kind: rules.ContentKind) -> Screening:
@@ -67,12 +91,20 @@ def screen(ctx: Ctx, env: ContentEnv, *, app_id: uuid.UUID, text: str, kind: rul
     kind — never the text) by the caller through `hit_rows` and the env's `HitLog`, after the answer is sent, so the
     console can show each term's hits. The log is telemetry, not an audited change.
     """
-    if len(text) > rules.MAX_SCREEN_CHARS:
-        raise errors.TextTooLong(
-            f"at most {rules.MAX_SCREEN_CHARS} characters per screening; this text has {len(text)}",
-            max_chars=rules.MAX_SCREEN_CHARS,
-        )
+    _refuse_too_long(text)
     compiled, version = compiled_for(ctx, env, app_id)
+    return Screening(new_id(), kind, compiled.screen(text, kind.value), version)
+
+
+def screen_in_memory(env: ContentEnv, *, app_id: uuid.UUID, text: str, kind: rules.ContentKind) -> Screening | None:
+    """`screen`, when this process already holds the app's compiled lexicon at a version it knows to be current: no
+    I/O and no compile, so the caller may run it on the event loop. None when `screen` must be called instead.
+    Refused as `screen` refuses."""
+    _refuse_too_long(text)
+    found = _compiled_in_memory(env, app_id)
+    if found is None:
+        return None
+    compiled, version = found
     return Screening(new_id(), kind, compiled.screen(text, kind.value), version)
 
 

@@ -1,7 +1,15 @@
 """Identity use cases, one file per area: verification flow, gating, vault access."""
 
 from appcomply.identity.service._env import IdentityEnv, identity_env
-from appcomply.identity.service._gate import get_permissions, get_policy, set_policy, verified_age, verified_methods
+from appcomply.identity.service._gate import (
+    age_from,
+    get_permissions,
+    get_policy,
+    set_policy,
+    verified_age,
+    verified_age_columns,
+    verified_methods,
+)
 from appcomply.identity.service._lookup import (
     SEALED_FIELDS,
     UserMatch,
@@ -26,6 +34,7 @@ __all__ = [
     "IdentityEnv",
     "Started",
     "UserMatch",
+    "age_from",
     "confirm_verification",
     "erase_user",
     "export_user",
@@ -43,6 +52,7 @@ __all__ = [
     "start_reverification",
     "start_verification",
     "verified_age",
+    "verified_age_columns",
     "verified_methods",
     "verified_methods_of",
     "verified_phones",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, Uuid, literal, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from appcomply import accounts, agreements, audit
 from appcomply.identity import rules
@@ -79,13 +81,10 @@ def _gate_on_agreements(decision: rules.Decision, pending: bool) -> rules.Decisi
     return rules.Decision(decision.action, allowed=False, reason="agreements.pending")
 
 
-def verified_age(ctx: Ctx, user_id: uuid.UUID) -> int | None:
-    """The user's age in full years from the latest resident-ID verification, or None when none verified one.
-
-    Only the age at verification is kept (not the birth date); adding the whole years since then never counts a
-    user older than they are, so an under-14 or under-18 rule errs on the side of the child.
-    """
-    stmt = (
+def _latest_verified_age(
+    user_id: ColumnElement[uuid.UUID] | InstrumentedAttribute[uuid.UUID],
+) -> Select[int | None, dt.datetime | None]:
+    return (
         select(Verification.age_at_verification, Verification.completed_at)
         .where(
             Verification.user_id == user_id,
@@ -95,10 +94,34 @@ def verified_age(ctx: Ctx, user_id: uuid.UUID) -> int | None:
         .order_by(Verification.completed_at.desc())
         .limit(1)
     )
-    row = ctx.session.execute(stmt).first()
-    if row is None:
-        return None
-    age, completed_at = row
+
+
+def verified_age_columns(
+    user_id: ColumnElement[uuid.UUID] | InstrumentedAttribute[uuid.UUID],
+) -> tuple[ScalarSelect[int | None], ScalarSelect[dt.datetime | None]]:
+    """For another module's one-statement read of a user: the age at the latest resident-ID verification and when
+    it completed, as correlated subqueries on `user_id`; `age_from` turns them into the age today."""
+    latest = _latest_verified_age(user_id)
+    return (
+        latest.with_only_columns(Verification.age_at_verification).scalar_subquery(),
+        latest.with_only_columns(Verification.completed_at).scalar_subquery(),
+    )
+
+
+def age_from(age: int | None, completed_at: dt.datetime | None, today: dt.date) -> int | None:
+    """The age today from a verification's age and completion time (None when either is missing)."""
     if age is None or completed_at is None:
         return None
-    return age + rules.age_on(completed_at.date(), ctx.clock.now().date())
+    return age + rules.age_on(completed_at.date(), today)
+
+
+def verified_age(ctx: Ctx, user_id: uuid.UUID) -> int | None:
+    """The user's age in full years from the latest resident-ID verification, or None when none verified one.
+
+    Only the age at verification is kept (not the birth date); adding the whole years since then never counts a
+    user older than they are, so an under-14 or under-18 rule errs on the side of the child.
+    """
+    row = ctx.session.execute(_latest_verified_age(literal(user_id, Uuid()))).first()
+    if row is None:
+        return None
+    return age_from(row[0], row[1], ctx.clock.now().date())
