@@ -127,10 +127,11 @@ class _Unit:
 _UNIT: Final = "appcomply.unit"
 
 
-async def _session(request: Request, services: ServicesDep) -> AsyncIterator[Session]:
+async def _session(request: Request) -> AsyncIterator[Session]:
     """The request's transaction. Opened on the event loop (a session connects on its first statement, so opening
     it does no I/O); ended in the thread pool only if it touched the database, so a request answered from the
     process's caches never waits for a thread to end a transaction it never began."""
+    services: Platform = request.app.state.services  # not a dependency: each costs FastAPI time on every request
     factory = services.read_session_factory if request_reads_only(request) else services.session_factory
     unit = transaction(factory)
     held = _Unit(unit, unit.__enter__())

@@ -9,11 +9,12 @@ from typing import Annotated, Any, Final, Protocol
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from appcomply.kernel.actor import Actor, ActorKind, Role
 from appcomply.kernel.context import Ctx
 from appcomply.kernel.errors import Forbidden, Unauthenticated
-from appcomply.web.deps import ServicesDep, SessionDep
+from appcomply.web.deps import Platform, ServicesDep, SessionDep
 
 SESSION_COOKIE: Final = "appcomply_session"
 CSRF_HEADER: Final = "X-CSRF-Token"
@@ -69,15 +70,25 @@ class Auth:
     csrf_token: str | None = None  # set when the caller is authenticated by the console cookie
 
 
-def _ctx(request: Request, services: ServicesDep, session: SessionDep, actor: Actor) -> Ctx:
+def _ctx(request: Request, services: Platform, session: Session, actor: Actor) -> Ctx:
     return Ctx(session=session, clock=services.clock, actor=actor, request_id=str(request.state.request_id))
+
+
+_AUTH: Final = "appcomply.auth"
 
 
 async def current_auth(request: Request, services: ServicesDep, session: SessionDep) -> Auth:
     """Who is calling: a Bearer credential wins over the console cookie; no credential is the public.
 
     An API key the process has checked lately is answered on the event loop; every other check reads the
-    database, in the thread pool."""
+    database, in the thread pool. Asked once per request: a route's guard and its own `AuthDep` share the answer."""
+    auth: Auth | None = request.scope.get(_AUTH)
+    if auth is None:
+        auth = request.scope[_AUTH] = await _authenticate(request, services, session)
+    return auth
+
+
+async def _authenticate(request: Request, services: Platform, session: Session) -> Auth:
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, credential = header.partition(" ")
@@ -104,10 +115,10 @@ async def current_auth(request: Request, services: ServicesDep, session: Session
 AuthDep = Annotated[Auth, Depends(current_auth)]
 
 
-async def csrf_checked_auth(request: Request, auth: AuthDep) -> Auth:
+async def _check_csrf(request: Request, auth: Auth) -> None:
     """Cookie-authenticated unsafe requests must echo the session's CSRF token (header or form field)."""
     if auth.csrf_token is None or request.method not in _UNSAFE:
-        return auth
+        return
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -122,10 +133,6 @@ async def csrf_checked_auth(request: Request, auth: AuthDep) -> Auth:
             "`appcomply staff tokens create` or POST /v1/staff/me/tokens), which needs no CSRF token; with the "
             f"session cookie, send the session's CSRF token in the {CSRF_HEADER} header"
         )
-    return auth
-
-
-CheckedAuthDep = Annotated[Auth, Depends(csrf_checked_auth)]
 
 
 class Guard:
@@ -140,8 +147,13 @@ class Guard:
         self.app_key = app_key
         self.staff = staff
 
-    async def __call__(self, request: Request, services: ServicesDep, session: SessionDep, auth: CheckedAuthDep) -> Ctx:
-        # async: a check without I/O runs on the event loop, not in the thread pool (one hop less per request).
+    async def __call__(self, request: Request, session: SessionDep) -> Ctx:
+        # async: a check without I/O runs on the event loop, not in the thread pool (one hop less per request). Its
+        # only dependency is the session: authentication and the CSRF check are plain calls, because each dependency
+        # costs FastAPI tens of microseconds to solve, on every request (the per-request checks pay this too).
+        services: Platform = request.app.state.services
+        auth = await current_auth(request, services, session)
+        await _check_csrf(request, auth)
         actor = auth.actor
         if actor.kind is ActorKind.PUBLIC:
             raise Unauthenticated("authentication required")
