@@ -35,7 +35,7 @@ def _written(session: Session) -> tuple[int, int]:
 
 
 def test_nothing_is_pending_while_the_app_has_published_nothing(app_ctx: Ctx, user: accounts.EndUser) -> None:
-    assert agreements.pending_kinds(app_ctx, user) == []
+    assert agreements.pending_kinds(app_ctx, user.app_id, user.id) == []
 
 
 def test_a_new_user_must_accept_the_required_documents_then_nothing(
@@ -46,7 +46,7 @@ def test_a_new_user_must_accept_the_required_documents_then_nothing(
     assert [item.kind for item in agreements.list_pending(app_ctx, user.id).pending] == [AGREEMENT, PRIVACY]
     accepted = accept_pending(ctx, user)
     assert len(accepted) == 2
-    assert agreements.pending_kinds(app_ctx, user) == []
+    assert agreements.pending_kinds(app_ctx, user.app_id, user.id) == []
 
 
 def test_an_acceptance_keeps_the_text_hash_and_only_masked_or_indexed_ip(
@@ -73,13 +73,13 @@ def test_a_material_change_asks_again_and_a_minor_one_does_not(
     publish(ctx, app.id, AGREEMENT, "第一条 措辞调整。\n", effective_at=clock.now() + DAY)
     publish(ctx, app.id, PRIVACY, "1. 新增处理目的\n", material=True, effective_at=clock.now() + 7 * DAY)
     clock.advance(DAY)
-    assert agreements.pending_kinds(app_ctx, user) == []  # the minor change is in force; nothing to accept
+    assert agreements.pending_kinds(app_ctx, user.app_id, user.id) == []  # the minor change is in force; nothing to accept
     clock.advance(6 * DAY)
-    assert agreements.pending_kinds(app_ctx, user) == [PRIVACY]
+    assert agreements.pending_kinds(app_ctx, user.app_id, user.id) == [PRIVACY]
     pending = agreements.list_pending(app_ctx, user.id).pending
     assert (pending[0].version, pending[0].material) == (2, True)
     accept_pending(ctx, user)
-    assert agreements.pending_kinds(app_ctx, user) == []
+    assert agreements.pending_kinds(app_ctx, user.app_id, user.id) == []
 
 
 def test_a_scheduled_version_may_be_accepted_ahead_of_its_date(
@@ -89,14 +89,14 @@ def test_a_scheduled_version_may_be_accepted_ahead_of_its_date(
     upcoming = publish(ctx, app.id, AGREEMENT, "第一条 新。\n", material=True, effective_at=clock.now() + 7 * DAY)
     agreements.accept_version(app_ctx, user.id, acceptance(upcoming.id), index_key=INDEX_KEY)
     clock.advance(7 * DAY)
-    assert AGREEMENT not in agreements.pending_kinds(app_ctx, user)
+    assert AGREEMENT not in agreements.pending_kinds(app_ctx, user.app_id, user.id)
 
 
 def test_an_english_acceptance_satisfies_the_kind(ctx: Ctx, app: App, app_ctx: Ctx, user: accounts.EndUser) -> None:
     publish(ctx, app.id, AGREEMENT)
     english = publish(ctx, app.id, AGREEMENT, "1. Scope\n", language=agreements.Language.EN)
     agreements.accept_version(app_ctx, user.id, acceptance(english.id), index_key=INDEX_KEY)
-    assert AGREEMENT not in agreements.pending_kinds(app_ctx, user)
+    assert AGREEMENT not in agreements.pending_kinds(app_ctx, user.app_id, user.id)
 
 
 def test_accepting_a_draft_is_refused_and_writes_nothing(
@@ -176,9 +176,9 @@ def test_service_is_gated_on_pending_acceptances_after_identity(
 def test_an_app_that_requires_nothing_gates_nothing(ctx: Ctx, app: App, app_ctx: Ctx, user: accounts.EndUser) -> None:
     publish_required(ctx, app.id)
     agreements.set_policy(ctx, app.id, notice_days=7, required_kinds=[PRIVACY])
-    assert agreements.pending_kinds(app_ctx, user) == [PRIVACY]
+    assert agreements.pending_kinds(app_ctx, user.app_id, user.id) == [PRIVACY]
     agreements.set_policy(ctx, app.id, notice_days=7, required_kinds=[])
-    assert agreements.pending_kinds(app_ctx, user) == []
+    assert agreements.pending_kinds(app_ctx, user.app_id, user.id) == []
 
 
 def test_documents_are_read_by_an_app_key_only(ctx: Ctx) -> None:

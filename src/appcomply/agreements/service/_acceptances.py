@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from appcomply import accounts, audit, vault
 from appcomply.agreements import errors, rules
 from appcomply.agreements.events import AgreementsEvent
-from appcomply.agreements.models import Acceptance, Version
+from appcomply.agreements.models import Acceptance, AgreementPolicy, Document, Version
 from appcomply.agreements.schemas import AcceptanceCreate, PendingItem, PendingRead
 from appcomply.agreements.service._documents import (
     DocumentView,
@@ -21,6 +22,7 @@ from appcomply.agreements.service._documents import (
     get_version,
     list_documents,
 )
+from appcomply.db.cache import AppCache
 from appcomply.kernel.context import Ctx
 
 
@@ -75,33 +77,76 @@ def accept_version(ctx: Ctx, user_id: uuid.UUID, data: AcceptanceCreate, *, inde
     return row
 
 
-def _pending(ctx: Ctx, user: accounts.EndUser) -> list[tuple[rules.DocumentKind, DocumentView, Version]]:
-    """Per required kind still to accept, the version to show (the Chinese one first). Three queries."""
-    required = get_policy(ctx, user.app_id).required_kinds
-    if not required:
-        return []
-    views = [v for v in list_documents(ctx, user.app_id, kinds=required) if v.document.slug == ""]
-    stmt = select(Acceptance.document_id, Acceptance.version_number).where(Acceptance.user_id == user.id)
+@dataclass(frozen=True, slots=True)
+class _Required:
+    """What an app asks its users to accept: each main document (slug "") of a required kind, with its versions'
+    facts; kept per process (`_REQUIRED`), so gating a user reads only the user's own acceptances."""
+
+    kinds: tuple[rules.DocumentKind, ...]
+    documents: tuple[tuple[rules.DocumentKind, uuid.UUID, tuple[rules.VersionFacts, ...]], ...]
+
+
+_REQUIRED: AppCache[_Required] = AppCache(AgreementPolicy, Document, Version)
+
+
+def _required(ctx: Ctx, app_id: uuid.UUID) -> tuple[_Required, list[DocumentView]]:
+    """The app's requirement read now (three queries at most), and the views it was read from."""
+    kinds = get_policy(ctx, app_id).required_kinds
+    views = [v for v in list_documents(ctx, app_id, kinds=kinds) if v.document.slug == ""] if kinds else []
+    documents = tuple(
+        (rules.DocumentKind(v.document.kind), v.document.id, tuple(facts(x) for x, _ in v.versions)) for v in views
+    )
+    return _Required(tuple(kinds), documents), views
+
+
+def _accepted(ctx: Ctx, user_id: uuid.UUID) -> dict[uuid.UUID, set[int]]:
     accepted: dict[uuid.UUID, set[int]] = defaultdict(set)
+    stmt = select(Acceptance.document_id, Acceptance.version_number).where(Acceptance.user_id == user_id)
     for document_id, number in ctx.session.execute(stmt):
         accepted[document_id].add(number)
+    return accepted
+
+
+def _pending_documents(
+    required: _Required, accepted: dict[uuid.UUID, set[int]], now: dt.datetime
+) -> list[tuple[rules.DocumentKind, list[uuid.UUID]]]:
+    """Per required kind still to accept, its documents with a version in force: a kind is pending when it has such
+    a document and the user's acceptances satisfy none of them (any language)."""
     out = []
-    for kind in required:
-        candidates = [v for v in views if v.document.kind == kind.value and v.in_force is not None]
-        if candidates and not any(_satisfied(ctx, v, accepted[v.document.id]) for v in candidates):
-            first = min(candidates, key=lambda v: v.document.language != rules.Language.ZH_CN.value)
-            assert first.in_force is not None  # noqa: S101 - filtered above
-            out.append((kind, first, first.in_force))
+    for kind in required.kinds:
+        candidates = [
+            (document_id, versions) for k, document_id, versions in required.documents
+            if k is kind and rules.VersionState.IN_FORCE in rules.states(versions, now).values()
+        ]  # fmt: skip
+        satisfied = any(
+            rules.is_satisfied(rules.required_number(versions, now), accepted[document_id])
+            for document_id, versions in candidates
+        )
+        if candidates and not satisfied:
+            out.append((kind, [document_id for document_id, _ in candidates]))
     return out
 
 
-def _satisfied(ctx: Ctx, view: DocumentView, accepted: set[int]) -> bool:
-    return rules.is_satisfied(rules.required_number([facts(v) for v, _ in view.versions], ctx.clock.now()), accepted)
+def _pending(ctx: Ctx, user: accounts.EndUser) -> list[tuple[rules.DocumentKind, DocumentView, Version]]:
+    """Per required kind still to accept, the version to show (the Chinese one first). Three queries."""
+    required, views = _required(ctx, user.app_id)
+    by_id = {v.document.id: v for v in views}
+    out = []
+    for kind, document_ids in _pending_documents(required, _accepted(ctx, user.id), ctx.clock.now()):
+        first = min((by_id[i] for i in document_ids), key=lambda v: v.document.language != rules.Language.ZH_CN.value)
+        assert first.in_force is not None  # noqa: S101 - only documents with a version in force are pending
+        out.append((kind, first, first.in_force))
+    return out
 
 
-def pending_kinds(ctx: Ctx, user: accounts.EndUser) -> list[rules.DocumentKind]:
-    """The required kinds whose version in force the user has not (re-)accepted: service is gated on these."""
-    return [kind for kind, _, _ in _pending(ctx, user)]
+def pending_kinds(ctx: Ctx, app_id: uuid.UUID, user_id: uuid.UUID) -> list[rules.DocumentKind]:
+    """The required kinds whose version in force the user (of `app_id`) has not (re-)accepted: service is gated on
+    these. On the per-request path (a user's permissions): one query, the user's acceptances, while this process
+    knows the app's requirement; none when the app requires nothing."""
+    required = _REQUIRED.get(ctx.session, app_id, lambda: _required(ctx, app_id)[0])
+    if not required.documents:
+        return []
+    return [kind for kind, _ in _pending_documents(required, _accepted(ctx, user_id), ctx.clock.now())]
 
 
 def list_pending(ctx: Ctx, user_id: uuid.UUID) -> PendingRead:

@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Final
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, Uuid, literal, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, Uuid, bindparam, literal, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from appcomply import accounts, agreements, audit
+from appcomply.db.cache import AppCache
 from appcomply.identity import rules
 from appcomply.identity.events import IdentityEvent
 from appcomply.identity.models import IdentityPolicy, Verification
 from appcomply.identity.schemas import PermissionRead, PermissionsRead
 from appcomply.kernel.context import Ctx
 
+_POLICIES: AppCache[dict[rules.Action, rules.Requirement]] = AppCache(IdentityPolicy)
+
 
 def get_policy(ctx: Ctx, app_id: uuid.UUID) -> dict[rules.Action, rules.Requirement]:
-    """The app's requirement per action: its own settings over the Art 6 defaults."""
+    """The app's requirement per action: its own settings over the Art 6 defaults (a fresh dict: callers may keep
+    or change it)."""
+    return dict(_POLICIES.get(ctx.session, app_id, lambda: _read_policy(ctx, app_id)))
+
+
+def _read_policy(ctx: Ctx, app_id: uuid.UUID) -> dict[rules.Action, rules.Requirement]:
     row = ctx.session.get(IdentityPolicy, app_id)
     stored = row.requirements if row else {}
     return {
@@ -52,21 +61,38 @@ def verified_methods(ctx: Ctx, user_id: uuid.UUID) -> frozenset[rules.Method]:
     return frozenset(rules.Method(m) for m in ctx.session.scalars(stmt).unique())
 
 
+# The user's app and status with each verified method (one row each, or one row with no method), in one statement.
+_USER_METHODS: Final = (
+    select(accounts.EndUser.app_id, accounts.EndUser.status, Verification.method)
+    .select_from(accounts.EndUser)
+    .outerjoin(
+        Verification,
+        (Verification.user_id == accounts.EndUser.id) & (Verification.status == rules.Status.VERIFIED.value),
+    )
+    .where(accounts.EndUser.id == bindparam("user_id", type_=Uuid()))
+)
+
+
 def get_permissions(ctx: Ctx, user_id: uuid.UUID) -> PermissionsRead:
-    """Allowed or denied, with a reason code, for every service action (read only; nothing is written)."""
-    user = accounts.get_user(ctx, user_id)
-    methods = verified_methods(ctx, user.id)
-    policy = get_policy(ctx, user.app_id)
+    """Allowed or denied, with a reason code, for every service action (read only; nothing is written). One query for
+    the user and the verified methods, one for the user's acceptances while the app's policies are in memory.
+    Refused: UserNotFound (also for a user of another app when an app's key asks)."""
+    rows = ctx.session.connection().execute(_USER_METHODS, {"user_id": user_id}).all()
+    if not rows or not accounts.visible(ctx, rows[0].app_id):
+        raise accounts.UserNotFound("no such user", user_id=str(user_id))
+    app_id, status = rows[0].app_id, rows[0].status
+    methods = frozenset(rules.Method(r.method) for r in rows if r.method is not None)
+    policy = get_policy(ctx, app_id)
     # Service also waits on the app's required agreements (Art 16): checked only after identity's own reasons, so
     # an unverified user is told to verify first (identity.unverified wins over agreements.pending).
-    pending = bool(agreements.pending_kinds(ctx, user))
+    pending = bool(agreements.pending_kinds(ctx, app_id, user_id))
     decisions = [
-        (_gate_on_agreements(rules.decide(action, requirement, verified=methods, account_status=user.status), pending),
+        (_gate_on_agreements(rules.decide(action, requirement, verified=methods, account_status=status), pending),
          requirement)
         for action, requirement in policy.items()
     ]  # fmt: skip
     return PermissionsRead(
-        user_id=user.id,
+        user_id=user_id,
         verified_methods=sorted(methods),
         permissions=[
             PermissionRead(action=d.action, allowed=d.allowed, reason=d.reason, requirement=req) for d, req in decisions
