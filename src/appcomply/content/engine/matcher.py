@@ -417,6 +417,7 @@ def compile_lexicon(
     *,
     homophones: Mapping[str, Sequence[str]] | None = None,
     split_max_chars: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CompiledLexicon:
     """Compile a lexicon: normalise every term, generate its variants, build the automata with allow phrases.
 
@@ -424,6 +425,10 @@ def compile_lexicon(
     term then also matches with one character replaced. Split-character variants are generated for
     terms of up to `split_max_chars` characters; None (the default) means every term when the lexicon
     has at most `variants.SPLIT_ALL_MAX_TERMS` terms, else `variants.SPLIT_MAX_CHARS` (the trade-off is there).
+
+    `progress(done, total)` is called about every 1 % and once at the end with `done == total`. `total` is twice
+    the term count: the first half counts terms whose variants are generated, the second half stands for building
+    the automata (about as long, measured on 100k terms), reported in one step when they are built.
     """
     if split_max_chars is None:
         split_max_chars = MAX_TERM_CHARS if len(lexicon.terms) <= SPLIT_ALL_MAX_TERMS else SPLIT_MAX_CHARS
@@ -431,7 +436,7 @@ def compile_lexicon(
     gc.disable()  # hundreds of thousands of small objects: collections would cost a third of the time
     try:
         terms: list[_TermInfo] = [(t.text, t.category, t.level, t.scopes) for t in lexicon.terms]
-        by_pattern = _codes_by_pattern(lexicon, terms, homophones or {}, split_max_chars)
+        by_pattern = _codes_by_pattern(lexicon, terms, homophones or {}, split_max_chars, progress)
         for phrase in lexicon.allow:
             if form := normalise_term(phrase):
                 by_pattern[form] = _NONE  # an allow phrase wins over a term with the same text
@@ -440,18 +445,31 @@ def compile_lexicon(
         codes = [c if isinstance(c, int) else _MANY for c in by_pattern.values()]
         many = {i: tuple(c) for i, c in enumerate(by_pattern.values()) if not isinstance(c, int)}
         allow = frozenset(i for i, p in enumerate(patterns) if p in allow_forms)
-        return CompiledLexicon(lexicon.version, terms, patterns, codes, many, allow=allow)
+        compiled = CompiledLexicon(lexicon.version, terms, patterns, codes, many, allow=allow)
+        if progress is not None:
+            progress(2 * len(terms), 2 * len(terms))
+        return compiled
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
 def _codes_by_pattern(
-    lexicon: Lexicon, terms: list[_TermInfo], homophones: Mapping[str, Sequence[str]], split_max_chars: int
+    lexicon: Lexicon,
+    terms: list[_TermInfo],
+    homophones: Mapping[str, Sequence[str]],
+    split_max_chars: int,
+    progress: Callable[[int, int], None] | None,
 ) -> dict[str, int | list[int]]:
     by_pattern: dict[str, int | list[int]] = {}
     get = by_pattern.get
+    total = 2 * len(terms)
+    step = max(1, len(terms) // 100)
+    report = 0 if progress is not None else -1  # -1: never equal to an index, one int compare per term
     for index, term in enumerate(lexicon.terms):
+        if index == report and progress is not None:
+            progress(index, total)
+            report += step
         stretch = _STRETCH if term.stretch else 0
         for pattern, family in _forms(term, homophones, split_max_chars):
             code = index << 4 | family << 2 | stretch
@@ -467,6 +485,8 @@ def _codes_by_pattern(
                     by_pattern[pattern] = [old, code]
             elif all(terms[c >> 4][0] != term.text for c in old):
                 old.append(code)
+    if progress is not None:
+        progress(len(terms), total)
     return by_pattern
 
 
