@@ -217,6 +217,8 @@ class CompiledLexicon:
         if main_patterns is not patterns:
             patterns.clear()  # the main list holds the strings now, and lets go of each as the automaton reads it
         self._main = _Patterns.subset(main, main_patterns, codes, many, allow, detectors.CONTACT_HINTS)
+        self._search = self._main.automaton.find_matches_as_indexes  # the hot path's one attribute load
+        self._hint_only = self._main.hint_only
 
     def _exact_needed(self, stripped: str) -> bool:
         return self._exact_doubles is None or self._exact_doubles.search(stripped) is not None
@@ -225,11 +227,12 @@ class CompiledLexicon:
         """Screen one text; `kind` (post, comment, ...) selects scoped terms, None applies only unscoped ones."""
         stripped = strip(text)
         collapsed = collapse(stripped)
-        found = self._main.automaton.find_matches_as_indexes(collapsed, overlapping=True)
+        found = self._search(collapsed, overlapping=True)
         exact = None
         if collapsed is not stripped and self._exact is not None and self._exact_needed(stripped):
             exact = self._exact.automaton.find_matches_as_indexes(stripped, overlapping=True)
-        if not exact and all(index >= self._main.hint_only for index, _, _ in found):
+        # min(found) is the match with the lowest pattern index: one C call, not a generator per text.
+        if not exact and (not found or min(found)[0] >= self._hint_only):
             # No term and no allow phrase: at most detectors (a digit run starting 1[3-9], a `v`, a dot).
             return _detected_only(text, stripped) if found or may_link(text) else PASSED
         return _screen_matches(self, text, stripped, collapsed, kind, found, exact)
