@@ -13,6 +13,7 @@ from appcomply.apps.cli import apps_cli, staff_cli
 from appcomply.audit.cli import audit_cli
 from appcomply.cli.context import CliState, state
 from appcomply.cli.exit_codes import ExitCode, exit_code_for
+from appcomply.content.cli import lexicon_cli
 from appcomply.identity.cli import rotate as rotate_keys
 from appcomply.identity.cli import sms_cli
 from appcomply.kernel.errors import DomainError
@@ -35,6 +36,7 @@ app.add_typer(audit_cli, name="audit")
 app.add_typer(keys_cli, name="keys")
 app.add_typer(sms_cli, name="sms")
 app.add_typer(vulns_cli, name="vulns")
+app.add_typer(lexicon_cli, name="lexicon")
 # `keys generate` belongs to the vault; rotating re-encrypts the identity module's columns, so the command lives
 # there and joins the same group here.
 keys_cli.command("rotate")(rotate_keys)

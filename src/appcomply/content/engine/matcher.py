@@ -12,7 +12,7 @@ import dataclasses
 import gc
 import re
 from array import array
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
@@ -107,27 +107,31 @@ class _Patterns:
 
     def __init__(
         self,
-        patterns: Sequence[str],
-        codes: Sequence[int],
+        patterns: list[str],
+        codes: array[int],
         many: Mapping[int, tuple[int, ...]],
         allow: frozenset[int],
         hints: Sequence[str] = (),
     ) -> None:
+        """Build the automaton over `patterns`, which it empties (see `_drain`); `codes` is kept, not copied."""
         # Contact hints ride in the automaton, so texts without one need no detector regex pass.
-        position = {p: i for i, p in enumerate(patterns)} if hints else {}
+        wanted = frozenset(hints)
+        position = {p: i for i, p in enumerate(patterns) if p in wanted} if hints else {}
         new = [h for h in dict.fromkeys(hints) if h not in position]
-        self.codes = array("q", codes)
+        count = len(patterns)
+        self.codes = codes
         self.codes.extend([_NONE] * len(new))
         self.many = dict(many)
         self.allow = allow
         self.hints = frozenset(position[h] for h in hints if h in position)
-        self.hints |= frozenset(range(len(patterns), len(patterns) + len(new)))
-        self.hint_only = len(patterns)  # indexes from here on are contact hints and nothing else
+        self.hints |= frozenset(range(count, count + len(new)))
+        self.hint_only = count  # indexes from here on are contact hints and nothing else
         self.special = allow | self.hints  # one set test per match in the hot loop
+        patterns.extend(new)
         # Contiguous NFA chosen explicitly: for 100k+ patterns the automatic choice is the non-contiguous NFA,
         # measured 5x slower to search on COLD; a DFA takes 3x longer to build and searches slower still.
         self.automaton = ahocorasick_rs.AhoCorasick(
-            [*patterns, *new] if new else patterns,
+            _drain(patterns),
             matchkind=ahocorasick_rs.MATCHKIND_STANDARD,
             implementation=ahocorasick_rs.Implementation.ContiguousNFA,
         )
@@ -135,16 +139,27 @@ class _Patterns:
     @classmethod
     def subset(
         cls,
-        indexes: list[int],
-        patterns: Sequence[str],
-        codes: Sequence[int],
+        indexes: array[int],
+        patterns: list[str],
+        codes: array[int],
         many: Mapping[int, tuple[int, ...]],
         allow: frozenset[int],
         hints: Sequence[str] = (),
     ) -> _Patterns:
+        """`patterns` are the selected patterns (emptied as the automaton is built), `indexes` their old indexes."""
         local_many = {j: many[i] for j, i in enumerate(indexes) if i in many} if many else {}
         local_allow = frozenset(j for j, i in enumerate(indexes) if i in allow) if allow else frozenset()
-        return cls([patterns[i] for i in indexes], [codes[i] for i in indexes], local_many, local_allow, hints)
+        local_codes = array("q", map(codes.__getitem__, indexes))
+        return cls(patterns, local_codes, local_many, local_allow, hints)
+
+
+def _drain(patterns: list[str]) -> Iterator[str]:
+    """Yield the patterns, dropping the list's reference to each: the automaton copies them as it reads them, so
+    the Python strings (~30 MB for 330k patterns) are freed before it builds (~120 MB more at its peak)."""
+    for i in range(len(patterns)):
+        pattern, patterns[i] = patterns[i], ""
+        yield pattern
+    patterns.clear()
 
 
 class CompiledLexicon:
@@ -155,14 +170,16 @@ class CompiledLexicon:
     text has a repeat - so most texts need exactly one search. `exact` holds the patterns that must not
     be matched stretched (terms with `stretch=False`, and patterns with an inner repeat such as 哈哈, which
     cannot occur in collapsed text); it runs on the stripped text only when the text has a repeat.
+
+    `patterns` is consumed: the list is empty once the automata are built (they keep copies of their own).
     """
 
     def __init__(
         self,
         version: str,
         terms: Sequence[_TermInfo],
-        patterns: Sequence[str],
-        codes: Sequence[int],
+        patterns: list[str],
+        codes: array[int],
         many: Mapping[int, tuple[int, ...]],
         *,
         allow: frozenset[int],
@@ -171,7 +188,7 @@ class CompiledLexicon:
         self.term_count = len(terms)
         self.variant_count = len(patterns)
         self._terms = tuple(terms)
-        main, exact = [], []
+        main, exact = array("q"), array("q")  # ints in arrays: 330k int objects would cost ~10 MB
         for i, pattern in enumerate(patterns):
             if collapse(pattern) is pattern:
                 main.append(i)
@@ -183,8 +200,6 @@ class CompiledLexicon:
             elif not (i in allow or codes[i] != _NONE):
                 continue
             exact.append(i)
-        self._main = _Patterns.subset(main, patterns, codes, many, allow, detectors.CONTACT_HINTS)
-        self._exact = _Patterns.subset(exact, patterns, codes, many, allow) if exact else None
         # The exact automaton can only match where the text repeats a character that some exact pattern
         # repeats (哈 for 哈哈), unless it holds unstretchable patterns without a repeat (then any text with a
         # repeat needs it). One regex search instead of an automaton search for most texts with a repeat.
@@ -196,6 +211,14 @@ class CompiledLexicon:
             if not doubled or any(collapse(patterns[i]) is patterns[i] for i in exact)
             else re.compile("([" + "".join(re.escape(c) for c in sorted(doubled)) + r"])\1")
         )
+        exact_patterns = [patterns[i] for i in exact]
+        self._exact = _Patterns.subset(exact, exact_patterns, codes, many, allow) if exact else None
+        main_patterns = patterns if len(main) == len(patterns) else [patterns[i] for i in main]
+        if main_patterns is not patterns:
+            patterns.clear()  # the main list holds the strings now, and lets go of each as the automaton reads it
+        self._main = _Patterns.subset(main, main_patterns, codes, many, allow, detectors.CONTACT_HINTS)
+        self._search = self._main.automaton.find_matches_as_indexes  # the hot path's one attribute load
+        self._hint_only = self._main.hint_only
 
     def _exact_needed(self, stripped: str) -> bool:
         return self._exact_doubles is None or self._exact_doubles.search(stripped) is not None
@@ -204,11 +227,12 @@ class CompiledLexicon:
         """Screen one text; `kind` (post, comment, ...) selects scoped terms, None applies only unscoped ones."""
         stripped = strip(text)
         collapsed = collapse(stripped)
-        found = self._main.automaton.find_matches_as_indexes(collapsed, overlapping=True)
+        found = self._search(collapsed, overlapping=True)
         exact = None
         if collapsed is not stripped and self._exact is not None and self._exact_needed(stripped):
             exact = self._exact.automaton.find_matches_as_indexes(stripped, overlapping=True)
-        if not exact and all(index >= self._main.hint_only for index, _, _ in found):
+        # min(found) is the match with the lowest pattern index: one C call, not a generator per text.
+        if not exact and (not found or min(found)[0] >= self._hint_only):
             # No term and no allow phrase: at most detectors (a digit run starting 1[3-9], a `v`, a dot).
             return _detected_only(text, stripped) if found or may_link(text) else PASSED
         return _screen_matches(self, text, stripped, collapsed, kind, found, exact)
@@ -417,6 +441,7 @@ def compile_lexicon(
     *,
     homophones: Mapping[str, Sequence[str]] | None = None,
     split_max_chars: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CompiledLexicon:
     """Compile a lexicon: normalise every term, generate its variants, build the automata with allow phrases.
 
@@ -424,6 +449,10 @@ def compile_lexicon(
     term then also matches with one character replaced. Split-character variants are generated for
     terms of up to `split_max_chars` characters; None (the default) means every term when the lexicon
     has at most `variants.SPLIT_ALL_MAX_TERMS` terms, else `variants.SPLIT_MAX_CHARS` (the trade-off is there).
+
+    `progress(done, total)` is called about every 1 % and once at the end with `done == total`. `total` is twice
+    the term count: the first half counts terms whose variants are generated, the second half stands for building
+    the automata (about as long, measured on 100k terms), reported in one step when they are built.
     """
     if split_max_chars is None:
         split_max_chars = MAX_TERM_CHARS if len(lexicon.terms) <= SPLIT_ALL_MAX_TERMS else SPLIT_MAX_CHARS
@@ -431,27 +460,41 @@ def compile_lexicon(
     gc.disable()  # hundreds of thousands of small objects: collections would cost a third of the time
     try:
         terms: list[_TermInfo] = [(t.text, t.category, t.level, t.scopes) for t in lexicon.terms]
-        by_pattern = _codes_by_pattern(lexicon, terms, homophones or {}, split_max_chars)
+        by_pattern = _codes_by_pattern(lexicon, terms, homophones or {}, split_max_chars, progress)
         for phrase in lexicon.allow:
             if form := normalise_term(phrase):
                 by_pattern[form] = _NONE  # an allow phrase wins over a term with the same text
         allow_forms = {normalise_term(phrase) for phrase in lexicon.allow}
         patterns = list(by_pattern)
-        codes = [c if isinstance(c, int) else _MANY for c in by_pattern.values()]
+        codes = array("q", [c if isinstance(c, int) else _MANY for c in by_pattern.values()])
         many = {i: tuple(c) for i, c in enumerate(by_pattern.values()) if not isinstance(c, int)}
+        del by_pattern  # its keys and code ints: only `patterns` may hold the strings while the automata build
         allow = frozenset(i for i, p in enumerate(patterns) if p in allow_forms)
-        return CompiledLexicon(lexicon.version, terms, patterns, codes, many, allow=allow)
+        compiled = CompiledLexicon(lexicon.version, terms, patterns, codes, many, allow=allow)
+        if progress is not None:
+            progress(2 * len(terms), 2 * len(terms))
+        return compiled
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
 def _codes_by_pattern(
-    lexicon: Lexicon, terms: list[_TermInfo], homophones: Mapping[str, Sequence[str]], split_max_chars: int
+    lexicon: Lexicon,
+    terms: list[_TermInfo],
+    homophones: Mapping[str, Sequence[str]],
+    split_max_chars: int,
+    progress: Callable[[int, int], None] | None,
 ) -> dict[str, int | list[int]]:
     by_pattern: dict[str, int | list[int]] = {}
     get = by_pattern.get
+    total = 2 * len(terms)
+    step = max(1, len(terms) // 100)
+    report = 0 if progress is not None else -1  # -1: never equal to an index, one int compare per term
     for index, term in enumerate(lexicon.terms):
+        if index == report and progress is not None:
+            progress(index, total)
+            report += step
         stretch = _STRETCH if term.stretch else 0
         for pattern, family in _forms(term, homophones, split_max_chars):
             code = index << 4 | family << 2 | stretch
@@ -467,6 +510,8 @@ def _codes_by_pattern(
                     by_pattern[pattern] = [old, code]
             elif all(terms[c >> 4][0] != term.text for c in old):
                 old.append(code)
+    if progress is not None:
+        progress(len(terms), total)
     return by_pattern
 
 

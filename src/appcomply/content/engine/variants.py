@@ -10,11 +10,14 @@ dictionaries directly (the whole term from its phrase table, else each character
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from importlib.resources import files
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Final
 
 from appcomply.content.engine.normalise import normalise_term
@@ -42,12 +45,20 @@ def split_table() -> dict[str, str]:
 
 
 @cache
-def _pinyin_tables() -> tuple[dict[int, str], dict[str, list[list[str]]]]:
-    # Compile time only; a loaded compiled lexicon never imports pypinyin.
-    from pypinyin.phrases_dict import phrases_dict
-    from pypinyin.pinyin_dict import pinyin_dict
+def _pinyin_tables() -> tuple[dict[int, str], dict[str, str]]:
+    """pypinyin's character readings (code point -> "hàn,hán") and each phrase's first reading, toneless, joined.
 
-    return pinyin_dict, phrases_dict
+    Compile time only; a loaded compiled lexicon never imports pypinyin. Read from pypinyin's own JSON files
+    without importing the package: `import pypinyin` keeps its phrase table as nested lists (~50 MB for 47k
+    phrases, most of a 100k-term compile's memory besides the automaton); the joined strings take ~8 MB.
+    """
+    spec = find_spec("pypinyin")
+    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - a required dependency
+        raise ModuleNotFoundError("pypinyin")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    chars = {int(k): v for k, v in json.loads((root / "pinyin_dict.json").read_text(encoding="utf-8")).items()}
+    phrases = json.loads((root / "phrases_dict.json").read_text(encoding="utf-8"))
+    return chars, {phrase: "".join([_toneless(r[0]) for r in readings]) for phrase, readings in phrases.items()}
 
 
 @cache
@@ -63,7 +74,7 @@ def pinyin_variant(term: str) -> str | None:
     readings = _pinyin_tables()[1].get(term)
     if readings is None:
         return normalise_term("".join(map(_char_pinyin, term)))  # cached per character, not per term
-    return normalise_term("".join([_toneless(r[0]) for r in readings]))
+    return normalise_term(readings)
 
 
 @cache
