@@ -73,7 +73,8 @@ def test_a_material_change_asks_again_and_a_minor_one_does_not(
     publish(ctx, app.id, AGREEMENT, "第一条 措辞调整。\n", effective_at=clock.now() + DAY)
     publish(ctx, app.id, PRIVACY, "1. 新增处理目的\n", material=True, effective_at=clock.now() + 7 * DAY)
     clock.advance(DAY)
-    assert agreements.pending_kinds(app_ctx, user.app_id, user.id) == []  # the minor change is in force; nothing to accept
+    # The minor change is in force; nothing to accept.
+    assert agreements.pending_kinds(app_ctx, user.app_id, user.id) == []
     clock.advance(6 * DAY)
     assert agreements.pending_kinds(app_ctx, user.app_id, user.id) == [PRIVACY]
     pending = agreements.list_pending(app_ctx, user.id).pending

@@ -7,12 +7,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from tests.factories.apps import make_app
 
 from appcomply.db.cache import AppCache
 from appcomply.identity.models import IdentityPolicy
 from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
+from tests.factories.apps import make_app
 
 pytestmark = pytest.mark.db
 
@@ -48,8 +48,10 @@ def test_a_flushed_change_drops_its_app_only(ctx: Ctx, clock: FixedClock) -> Non
 
         return cache.get(ctx.session, app_id, load)
 
-    assert read(first) == {} and read(second) == {}
-    assert read(first) == {} and loads == [first, second]  # remembered
+    assert read(first) == {}
+    assert read(second) == {}
+    assert read(first) == {}
+    assert loads == [first, second]  # remembered
     _policy(ctx, first, clock, {"publish": "none"})
     ctx.session.flush()
     assert read(first) == {"publish": "none"}
