@@ -6,6 +6,11 @@ Each figure is printed beside a reference measured in the same run:
 
     .venv/bin/python -m bench.audit                 # SQLite file in a temp dir, 1,000,000 entries
     .venv/bin/python -m bench.audit --entries 200000 --database-url postgresql+psycopg://postgres@127.0.0.1/bench
+    .venv/bin/python -m bench.audit --writers 2 --database-url postgresql+psycopg://postgres@127.0.0.1/bench
+
+`--writers W` measures only concurrent appends: W threads, each running `--appends` transactions of one business
+INSERT + `audit.record`, against the same W threads running the bare business INSERT transaction; then the chain is
+verified.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ import argparse
 import datetime as dt
 import enum
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, insert, select, text, update
@@ -66,6 +73,61 @@ def bench_append(engine: Engine, count: int, per_txn: int) -> tuple[float, float
     with_audit = count / (time.perf_counter() - started)
     _business.drop(engine)
     return with_audit * per_txn, reference
+
+
+def _concurrently(writers: int, work: Callable[[int], None]) -> float:
+    """Seconds for `writers` threads, started together, to each run `work(writer)`; a writer's failure is raised."""
+    start, failures = threading.Barrier(writers + 1), []
+
+    def run(writer: int) -> None:
+        start.wait()
+        try:
+            work(writer)
+        except BaseException as exc:  # re-raised below: a thread's own exception would vanish
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(w,), name=f"writer-{w}") for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise failures[0]
+    return elapsed
+
+
+def bench_writers(engine: Engine, writers: int, count: int) -> tuple[float, float]:
+    """(audited transactions/s, bare transactions/s) over `writers` concurrent threads of `count` transactions each.
+    A bare transaction is one business INSERT; an audited one also appends one entry (`audit.record`)."""
+    factory, clock = make_session_factory(engine), SystemClock()
+    _business.create(engine, checkfirst=True)
+    data = {"app": "demo", "changed": {"name": {"from": "旧名称", "to": "新名称"}}}
+
+    def bare(writer: int) -> None:
+        for i in range(count):
+            row = writer * count + i
+            with factory() as session, session.begin():
+                session.execute(insert(_business).values(id=row, name=f"row {row}"))
+
+    def audited(writer: int) -> None:
+        actor = system_actor(f"bench-{writer}")
+        for i in range(count):
+            row = (writers + writer) * count + i
+            with unit_of_work(factory, clock=clock, actor=actor, request_id=f"bench-{writer}-{i}") as ctx:
+                ctx.session.execute(insert(_business).values(id=row, name=f"row {row}"))
+                audit.record(ctx, BenchEvent.APPENDED, subject=audit.Subject("app", str(uuid.uuid4())), data=data)
+
+    total = writers * count
+    _concurrently(writers, bare)  # warm-up: connections opened, statements compiled, caches filled
+    with engine.begin() as conn:
+        conn.execute(_business.delete())
+    reference = total / _concurrently(writers, bare)
+    with_audit = total / _concurrently(writers, audited)
+    _business.drop(engine)
+    return with_audit, reference
 
 
 def _row(seq: int, at: dt.datetime, prev: str, digest: str) -> dict[str, object]:
@@ -128,10 +190,15 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
     parser.add_argument("--appends", type=int, default=3000, help="transactions for the append figure")
     parser.add_argument("--entries", type=int, default=1_000_000, help="chain length for the verify figure")
+    parser.add_argument("--writers", type=int, help="only the concurrent-append figure, with this many writers")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         engine = _engine(args.database_url, Path(tmp))
         print(f"database: {engine.dialect.name}")
+        if args.writers:
+            main_writers(engine, args.writers, args.appends)
+            engine.dispose()
+            return
         for per_txn in (1, 5):
             entries, reference = bench_append(engine, args.appends, per_txn)
             txns = entries / per_txn
@@ -146,6 +213,18 @@ def main() -> None:
         print(f"verify  {checked:,} entries: {verify_s:6.2f} s  ({checked / verify_s:,.0f}/s)  (target 1M < 15 s)")
         print(f"        reading the same rows: {read_s:6.2f} s   ratio {verify_s / read_s:.2f}x the bare read")
         engine.dispose()
+
+
+def main_writers(engine: Engine, writers: int, count: int) -> None:
+    audited, reference = bench_writers(engine, writers, count)
+    print(
+        f"append  {writers} writers, 1 entry/transaction: {audited:7,.0f} entries/s "
+        f"({audited:,.0f} txn/s vs {reference:,.0f} txn/s bare INSERT transactions, same {writers} writers); "
+        f"ratio {audited / reference:.2f} (target ≥ 0.50)"
+    )
+    with make_session_factory(engine)() as session:
+        checked, fault = audit.verify_chain(session)
+    print(f"chain verifies: {'yes' if fault is None else 'no'} ({checked:,} entries{f'; {fault}' if fault else ''})")
 
 
 if __name__ == "__main__":
