@@ -13,15 +13,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, bindparam, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from appcomply import audit
 from appcomply.audit.models import AuditEntry
+from appcomply.audit.rules import GENESIS_HASH, EntryFields, entry_hash
 from appcomply.bootstrap import build_services, create_app
-from appcomply.db.migrate import upgrade
+from appcomply.db.base import PortableJSON, UTCDateTime
+from appcomply.db.migrate import alembic_config, upgrade
 from appcomply.db.session import WriteInReadOnlyTransaction, make_session_factory, transaction
 from appcomply.kernel.actor import system_actor
 from appcomply.kernel.clock import FixedClock
@@ -246,3 +249,50 @@ def test_the_chain_interval_is_validated() -> None:
     for outside in (0, 0.01, 61):
         with pytest.raises(ValidationError):
             AuditSettings(chain_interval_seconds=outside)
+
+
+# --- migration 0012 ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["sqlite-file", "postgresql"])
+def test_a_chain_written_before_the_migration_still_verifies_and_continues(
+    kind: str, engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    with throwaway_engine(kind, engine, tmp_path_factory, label="audit_0012", pool_size=2) as old:
+        config = alembic_config()
+        with old.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0011")
+        prev, at = GENESIS_HASH, NOW
+        with old.begin() as conn:  # three entries exactly as record() wrote them before 0012
+            for seq in (1, 2, 3):
+                fields = EntryFields(
+                    seq=seq, at=at, app_id=None, actor_kind="system", actor_id=None, actor_label="system:old",
+                    request_id=f"old-{seq}", event="audit.probe.done", subject_kind="probe", subject_id=str(seq),
+                    data={"n": seq}, prev_hash=prev,
+                )  # fmt: skip
+                digest = entry_hash(fields)
+                conn.execute(
+                    text(
+                        "INSERT INTO audit_entries (seq, at, app_id, actor_kind, actor_id, actor_label, request_id,"
+                        " event, subject_kind, subject_id, data, prev_hash, hash) VALUES (:seq, :at, NULL, 'system',"
+                        " NULL, 'system:old', :request_id, 'audit.probe.done', 'probe', :subject_id, :data, :prev,"
+                        " :hash)"
+                    ).bindparams(bindparam("at", type_=UTCDateTime()), bindparam("data", type_=PortableJSON)),
+                    {"seq": seq, "at": at, "request_id": f"old-{seq}", "subject_id": str(seq), "data": {"n": seq},
+                     "prev": prev, "hash": digest},
+                )  # fmt: skip
+                prev = digest
+            conn.execute(text("UPDATE audit_head SET seq = 3, hash = :h"), {"h": prev})
+        upgrade(old)
+
+        factory = make_session_factory(old)
+        with factory() as session:
+            assert audit.verify_chain(session) == (3, None)
+            assert [(i, seq) for i, seq, _ in _chain(session)] == [(1, 1), (2, 2), (3, 3)]
+        with transaction(factory) as session:
+            recorded = _record(_ctx(session, "new"), 4)
+        assert recorded.id == 4  # ids continue after the migrated entries
+        assert audit.chain_all(factory) == 1
+        with factory() as session:
+            assert audit.verify_chain(session) == (4, None)
