@@ -9,7 +9,8 @@ Each figure is printed beside a reference measured in the same run:
     .venv/bin/python -m bench.audit --writers 2 --database-url postgresql+psycopg://postgres@127.0.0.1/bench
 
 `--writers W` measures only concurrent appends: W threads, each running `--appends` transactions of one business
-INSERT + `audit.record`, against the same W threads running the bare business INSERT transaction. The server's
+INSERT + `audit.record`, against the same W threads running the bare business INSERT transaction (the two alternate
+in rounds). The server's
 background chainer runs during the audited run at its default interval, as in production; whatever it has not
 chained when the writers finish is chained afterwards (timed separately), then the chain is verified.
 """
@@ -104,41 +105,44 @@ def _concurrently(writers: int, work: Callable[[int], None]) -> float:
     return elapsed
 
 
-def bench_writers(engine: Engine, writers: int, count: int) -> tuple[float, float, float]:
+def bench_writers(engine: Engine, writers: int, count: int, rounds: int = 4) -> tuple[float, float, float]:
     """(audited transactions/s, bare transactions/s, seconds to chain the rest) over `writers` concurrent threads of
     `count` transactions each. A bare transaction is one business INSERT; an audited one also appends one entry
-    (`audit.record`), with the background chainer running meanwhile."""
+    (`audit.record`), with the background chainer running meanwhile. The two alternate in `rounds` rounds, so a
+    change in the machine's load during the run weighs on both alike (the cores are shared)."""
     factory, clock = make_session_factory(engine), SystemClock()
     _business.create(engine, checkfirst=True)
     data = {"app": "demo", "changed": {"name": {"from": "旧名称", "to": "新名称"}}}
+    per_round = max(count // rounds, 1)
+    next_row = iter(range(10**12))
 
-    def bare(writer: int) -> None:
-        for i in range(count):
-            row = writer * count + i
+    def bare(_writer: int) -> None:
+        for _ in range(per_round):
+            row = next(next_row)  # a range iterator's next() is atomic under the GIL: unique across threads
             with factory() as session, session.begin():
                 session.execute(insert(_business).values(id=row, name=f"row {row}"))
 
     def audited(writer: int) -> None:
         actor = system_actor(f"bench-{writer}")
-        for i in range(count):
-            row = (writers + writer) * count + i
+        for i in range(per_round):
+            row = next(next_row)
             with unit_of_work(factory, clock=clock, actor=actor, request_id=f"bench-{writer}-{i}") as ctx:
                 ctx.session.execute(insert(_business).values(id=row, name=f"row {row}"))
                 audit.record(ctx, BenchEvent.APPENDED, subject=audit.Subject("app", str(uuid.uuid4())), data=data)
 
-    total = writers * count
     _concurrently(writers, bare)  # warm-up: connections opened, statements compiled, caches filled
-    with engine.begin() as conn:
-        conn.execute(_business.delete())
-    reference = total / _concurrently(writers, bare)
     chainer = audit.AuditChainer(factory, interval=AuditSettings().chain_interval_seconds)
     chainer.start()
-    with_audit = total / _concurrently(writers, audited)
+    bare_s = audited_s = 0.0
+    for _ in range(rounds):
+        bare_s += _concurrently(writers, bare)
+        audited_s += _concurrently(writers, audited)
     started = time.perf_counter()
     chainer.stop()  # chains what it had not chained yet, as on a server's shutdown
     rest = time.perf_counter() - started
     _business.drop(engine)
-    return with_audit, reference, rest
+    total = writers * per_round * rounds
+    return total / audited_s, total / bare_s, rest
 
 
 def _row(seq: int, at: dt.datetime, prev: str, digest: str) -> dict[str, object]:
