@@ -28,7 +28,7 @@ from appcomply.db.session import make_engine
 from appcomply.kernel.actor import cli_actor
 from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
-from appcomply.settings import DatabaseSettings, Environment, NoticesSettings, Settings
+from appcomply.settings import AuditSettings, DatabaseSettings, Environment, NoticesSettings, Settings
 from tests.factories.db import rolled_back, savepoint_factory
 from tests.factories.services import services_over
 
@@ -73,11 +73,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> st
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    # The server's in-process outbox drain is off: tests deliver notices themselves, on the test connection.
+    # The server's in-process outbox drain and audit chainer are off: tests deliver notices and chain audit entries
+    # themselves, on the test connection, which a background thread must not share.
     return Settings(
         env=Environment.TEST,
         database=DatabaseSettings(url=database_url),
         notices=NoticesSettings(drain_in_process=False),
+        audit=AuditSettings(chain_in_process=False),
     )
 
 

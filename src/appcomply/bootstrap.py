@@ -24,6 +24,7 @@ from appcomply.agreements import api as agreements_api
 from appcomply.apps import CredentialAuthenticator
 from appcomply.apps import admin as apps_admin
 from appcomply.apps import api as apps_api
+from appcomply.audit import AuditChainer
 from appcomply.consent import admin as consent_admin
 from appcomply.consent import api as consent_api
 from appcomply.content import admin as content_admin
@@ -214,11 +215,16 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
 
 def _background(services: Services) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """The single-process default: the server delivers the notices outbox itself while it runs (settings)."""
+    """Every server process chains committed audit entries; in the single-process default it also delivers the
+    notices outbox itself while it runs (settings)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         settings = services.settings
+        chainer = None
+        if settings.audit.chain_in_process:
+            chainer = AuditChainer(services.session_factory, interval=settings.audit.chain_interval_seconds)
+            chainer.start()
         drainer = watcher = None
         if settings.notices.drains_in_process(settings.database.url):
             # The clock alerts and notice campaigns only queue notices; they run wherever the outbox is drained.
@@ -243,5 +249,8 @@ def _background(services: Services) -> Callable[[FastAPI], AbstractAsyncContextM
                 watcher.stop()
             # Hits queued by screenings whose after-response flush had not run yet.
             services.content.hit_log.flush(services.session_factory)
+            # Last: the entries of everything above and of the last requests are chained before the process ends.
+            if chainer is not None:
+                chainer.stop()
 
     return lifespan

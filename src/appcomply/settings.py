@@ -180,6 +180,16 @@ class WebSettings(BaseModel):
 
 class AuditSettings(BaseModel):
     retention_days: int = Field(default=183, ge=183, description="Audit retention; the law requires ≥ 6 months.")
+    chain_in_process: bool = Field(
+        default=True,
+        description="`appcomply serve` chains committed audit entries itself (a background thread in every process). "
+        "Off: nothing chains them until `appcomply audit chain` or `audit verify` runs.",
+    )
+    chain_interval_seconds: float = Field(
+        default=1.0, ge=0.05, le=60,
+        description="How often `appcomply serve` chains committed audit entries. Until chained, an entry is "
+        "protected only by database permissions, so this is the window in which it could be altered unnoticed.",
+    )  # fmt: skip
 
 
 class VaultSettings(BaseModel):

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict
 class AuditEntryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    seq: int
+    id: int
+    seq: int | None  # None until the chainer has chained the entry
     at: dt.datetime
     app_id: uuid.UUID | None
     actor_kind: str
@@ -22,4 +23,4 @@ class AuditEntryRead(BaseModel):
     subject_kind: str
     subject_id: str
     data: dict[str, Any]
-    hash: str
+    hash: str | None

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from appcomply import audit
 from appcomply.bootstrap import Services, build_services
 from appcomply.db.session import unit_of_work
 from appcomply.kernel.actor import cli_actor
@@ -30,11 +31,14 @@ class CliState:
 
     @contextmanager
     def work(self) -> Iterator[Ctx]:
+        """One unit of work; once it has committed, its audit entries are chained (no server may be running to
+        chain them, and a command's entries should not wait for one)."""
         services = self.services
         with unit_of_work(
             services.session_factory, clock=services.clock, actor=cli_actor(), request_id=f"cli-{new_id().hex}"
         ) as ctx:
             yield ctx
+        audit.chain_all(services.session_factory, wait=False)
 
     def services_value(self, name: str) -> Any:
         return getattr(self.services, name)

@@ -57,7 +57,7 @@ def test_creation_writes_audit_entries_in_the_same_transaction(client: TestClien
     token = make_staff_token(ctx, Role.ADMIN)
     before = _counts(session)
     client.post("/v1/apps", json=_body(), headers=_auth(token))
-    events = session.scalars(select(AuditEntry.event).order_by(AuditEntry.seq.desc()).limit(3)).all()
+    events = session.scalars(select(AuditEntry.event).order_by(AuditEntry.id.desc()).limit(3)).all()
     assert _counts(session) == (before[0] + 1, before[1] + 3)
     assert set(events) == {"apps.app.created", "apps.feature.added", "apps.licence.added"}
 

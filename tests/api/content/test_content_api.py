@@ -86,7 +86,7 @@ def test_a_new_term_is_screened_at_the_next_version_and_its_hits_are_counted(
     assert (hits["total"], hits["by_kind"]) == (1, {"comment": 1})
     # The hit log never holds the screened text.
     assert connection.scalar(select(func.count()).select_from(ScreeningHit).where(ScreeningHit.term == "蓝莓果酱")) == 1
-    events = connection.scalars(select(AuditEntry.event).order_by(AuditEntry.seq.desc()).limit(1)).all()
+    events = connection.scalars(select(AuditEntry.event).order_by(AuditEntry.id.desc()).limit(1)).all()
     assert events == ["content.term.added"]
 
 

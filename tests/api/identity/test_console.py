@@ -252,5 +252,5 @@ def test_the_outbox_pages_newest_first(client: TestClient, ctx: Ctx, session: Se
 
 def _reveal_entries(session: Session) -> list[AuditEntry]:
     session.expire_all()
-    stmt = select(AuditEntry).where(AuditEntry.event == "identity.value.revealed").order_by(AuditEntry.seq)
+    stmt = select(AuditEntry).where(AuditEntry.event == "identity.value.revealed").order_by(AuditEntry.id)
     return list(session.scalars(stmt))

@@ -32,7 +32,7 @@ def _count(session: Session, model: type[object]) -> int:
 def test_a_user_is_registered_active_in_the_calling_app_and_audited(app_ctx: Ctx, session: Session) -> None:
     user = accounts.register_user(app_ctx, accounts.UserCreate(external_ref="u-1", nickname="快乐的鱼"))
     assert (user.app_id, user.status, user.verified_org_name) == (app_ctx.actor.app_id, "active", None)
-    entry = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).one()
+    entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
     assert (entry.event, entry.subject_id, entry.app_id) == ("accounts.user.registered", str(user.id), user.app_id)
 
 

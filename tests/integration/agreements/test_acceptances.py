@@ -59,7 +59,7 @@ def test_an_acceptance_keeps_the_text_hash_and_only_masked_or_indexed_ip(
     assert "203.0.113.7" not in row.ip_index
     assert len(row.ip_index) == 64
     session.flush()
-    entry = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert entry is not None
     assert entry.event == "agreements.acceptance.recorded"
     assert "203.0.113" not in str(entry.data)

@@ -164,7 +164,7 @@ def test_every_change_is_audited(ctx: Ctx, app: App, session: Session) -> None:
     agreements.schedule_version(ctx, version.id)
     agreements.set_policy(ctx, app.id, notice_days=10, required_kinds=[AGREEMENT])
     session.flush()
-    events = list(session.scalars(select(AuditEntry.event).order_by(AuditEntry.seq)))[-4:]
+    events = list(session.scalars(select(AuditEntry.event).order_by(AuditEntry.id)))[-4:]
     assert events == [
         "agreements.version.drafted",
         "agreements.version.edited",

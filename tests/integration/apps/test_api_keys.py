@@ -22,11 +22,11 @@ from tests.factories.apps import authenticator, make_app
 
 
 def _mark(session: Session) -> int:
-    return session.scalar(select(func.max(AuditEntry.seq))) or 0
+    return session.scalar(select(func.max(AuditEntry.id))) or 0
 
 
 def _entries_after(session: Session, mark: int) -> list[AuditEntry]:
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.seq > mark).order_by(AuditEntry.seq)))
+    return list(session.scalars(select(AuditEntry).where(AuditEntry.id > mark).order_by(AuditEntry.id)))
 
 
 def test_a_new_key_is_returned_once_and_only_its_sha256_digest_is_stored(ctx: Ctx, session: Session) -> None:

@@ -38,11 +38,11 @@ OTHER_USCC = "91110000600037341L"  # python-stdnum's valid corner case
 
 
 def _mark(session: Session) -> int:
-    return session.scalar(select(func.max(AuditEntry.seq))) or 0
+    return session.scalar(select(func.max(AuditEntry.id))) or 0
 
 
 def _entries_after(session: Session, mark: int) -> list[AuditEntry]:
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.seq > mark).order_by(AuditEntry.seq)))
+    return list(session.scalars(select(AuditEntry).where(AuditEntry.id > mark).order_by(AuditEntry.id)))
 
 
 def _app_count(session: Session) -> int:

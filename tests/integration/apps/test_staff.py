@@ -28,11 +28,11 @@ MAX_FAILURES = 3
 
 
 def _mark(session: Session) -> int:
-    return session.scalar(select(func.max(AuditEntry.seq))) or 0
+    return session.scalar(select(func.max(AuditEntry.id))) or 0
 
 
 def _events_after(session: Session, mark: int) -> list[str]:
-    return list(session.scalars(select(AuditEntry.event).where(AuditEntry.seq > mark).order_by(AuditEntry.seq)))
+    return list(session.scalars(select(AuditEntry.event).where(AuditEntry.id > mark).order_by(AuditEntry.id)))
 
 
 def _log_in(ctx: Ctx, username: str, password: str = STAFF_PASSWORD) -> LoginResult:
@@ -68,7 +68,7 @@ def test_a_staff_member_is_stored_with_an_argon2_hash_and_never_the_password(ctx
         0,
         None,
     )
-    [entry] = session.scalars(select(AuditEntry).where(AuditEntry.seq > mark))
+    [entry] = session.scalars(select(AuditEntry).where(AuditEntry.id > mark))
     assert (entry.event, entry.subject_kind, entry.subject_id) == ("apps.staff.created", "staff", str(staff.id))
     assert entry.data == {"username": "alice", "roles": ["reviewer", "security"]}
 
@@ -257,7 +257,7 @@ def test_logging_out_ends_the_session_and_is_audited(ctx: Ctx, session: Session,
     service.log_out(ctx, token)
     assert service.authenticate_session(ctx, token) is None
     assert service.authenticate_session(ctx, other) is not None  # only that session ends
-    entry = session.scalars(select(AuditEntry).where(AuditEntry.seq > mark)).one()
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.id > mark)).one()
     assert (entry.event, entry.subject_id) == ("apps.staff.logged_out", str(staff.id))
     ended = session.scalars(select(StaffSession).where(StaffSession.token_hash == secret_digest(token))).one()
     assert ended.ended_at == clock.now()
@@ -319,7 +319,7 @@ def test_a_token_carries_the_requested_subset_of_its_owners_roles(
     assert row["token_hash"] == secret_digest(secret)
     assert all(secret not in str(value) for value in row.values())
     assert (row["roles"], token.expires_at) == (["reviewer"], clock.now() + dt.timedelta(days=90))
-    entry = session.scalars(select(AuditEntry).where(AuditEntry.seq > mark)).one()
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.id > mark)).one()
     assert (entry.event, entry.data) == (
         "apps.staff_token.created",
         {"name": "ci", "roles": ["reviewer"], "prefix": secret[:10]},

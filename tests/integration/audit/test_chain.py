@@ -1,8 +1,8 @@
-"""The audit chain on a real database: what record() appends verifies, and every kind of tampering done directly in
-SQL is caught at the FIRST bad sequence number.
+"""The audit chain on a real database: what record() appends (and the chainer chains) verifies, and every kind of
+tampering with chained entries done directly in SQL is caught at the FIRST bad sequence number.
 
 Verification always runs in a fresh session, as `appcomply audit verify` does, so nothing cached in the session
-that appended can hide a changed row.
+that appended can hide a changed row; like that command, it chains whatever is still unchained first.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from appcomply.audit.rules import EntryFields, entry_hash
 from appcomply.kernel.actor import Actor, ActorKind
 from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
+from tests.factories.audit import chain_and_verify
 
 ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]
 HEAD: Table = AuditHead.__table__  # type: ignore[assignment]
@@ -44,11 +45,12 @@ def _append(ctx: Ctx, clock: FixedClock, count: int) -> None:
             data={"n": n, "masked": "138****0000", "nested": {"list": [n, "二", None, True]}},
         )
         clock.advance(dt.timedelta(seconds=1, microseconds=7))
+    audit.chain_pending(ctx.session)  # what the server's chainer does once these have committed
 
 
 def _verify(session_factory: sessionmaker[Session]) -> tuple[int, audit.ChainFault | None]:
     with session_factory() as fresh:
-        return audit.verify_chain(fresh)
+        return chain_and_verify(fresh)
 
 
 def _fields(connection: Connection, seq: int) -> EntryFields:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow  # four interpreter start-ups
+pytestmark = pytest.mark.slow  # six interpreter start-ups
 
 
 def _run(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -40,6 +40,21 @@ def test_verify_passes_on_a_fresh_demo_and_names_the_tampered_entry(tmp_path: Pa
     report = json.loads(intact.stdout)
     assert report["ok"] is True
     assert report["entries"] >= 3  # the demo app, its features and licences, the admin
+    assert report["unchained"] == 0  # every CLI command chains its own entries once it has committed
+    entries = report["entries"]
+
+    # An entry committed by a server that stopped before its chainer ran: recorded, not chained.
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO audit_entries (at, actor_kind, actor_label, request_id, event, subject_kind, subject_id, data)"
+            " VALUES ('2026-11-29 09:00:00.000000', 'system', 'system:probe', 'r', 'audit.probe.done', 'probe', '1',"
+            " '{}')"
+        )
+    conn.close()
+    reading = json.loads(_run(db, "audit", "verify", "--no-chain", "--json").stdout)
+    assert (reading["ok"], reading["entries"], reading["unchained"]) == (True, entries, 1)
+    chained = json.loads(_run(db, "audit", "verify", "--json").stdout)  # chains first
+    assert (chained["ok"], chained["entries"], chained["unchained"]) == (True, entries + 1, 0)
 
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE audit_entries SET actor_label = 'staff:forger' WHERE seq = 3")

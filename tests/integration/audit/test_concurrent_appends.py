@@ -1,4 +1,5 @@
-"""Concurrent appends from many connections queue on the chain's head row: no fork, no gap, nothing lost (A4).
+"""Concurrent appends from many connections, chained by two chainers running at the same time: no fork, no gap,
+nothing lost (A4). The appends themselves take no lock; the chainers take turns at the head row.
 
 This needs real commits from several connections, which the rolled-back test connection cannot give, and audit rows
 cannot be deleted afterwards without breaking the chain. So each run gets a database of its own: on PostgreSQL a
@@ -64,23 +65,41 @@ def _appender(engine: Engine, thread: int, start: threading.Barrier, failures: l
         failures.append(exc)
 
 
+def _chainer(engine: Engine, done: threading.Event, failures: list[BaseException]) -> None:
+    factory = make_session_factory(engine)
+    try:
+        while not done.is_set():
+            audit.chain_all(factory, batch=5)
+            done.wait(0.005)
+    except BaseException as exc:
+        failures.append(exc)
+
+
 def test_concurrent_appends_make_one_unbroken_chain(chain_engine: Engine) -> None:
-    start = threading.Barrier(THREADS)
+    start, done = threading.Barrier(THREADS), threading.Event()
     failures: list[BaseException] = []
     threads = [
         threading.Thread(target=_appender, args=(chain_engine, t, start, failures), name=f"appender-{t}")
         for t in range(THREADS)
     ]
-    for thread in threads:
+    chainers = [
+        threading.Thread(target=_chainer, args=(chain_engine, done, failures), name=f"chainer-{c}") for c in range(2)
+    ]
+    for thread in [*threads, *chainers]:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    assert not [t.name for t in threads if t.is_alive()], "an appender hung"
+    done.set()
+    for thread in chainers:
+        thread.join(timeout=120)
+    assert not [t.name for t in [*threads, *chainers] if t.is_alive()], "an appender or chainer hung"
     assert failures == []
+    audit.chain_all(make_session_factory(chain_engine))  # what the chainers had not seen committed yet
 
     with make_session_factory(chain_engine)() as session:
         total = THREADS * COMMITTED
         assert audit.verify_chain(session) == (total, None)
+        assert audit.count_unchained(session) == 0
         rows = session.execute(select(AuditEntry.seq, AuditEntry.request_id, AuditEntry.hash).order_by(AuditEntry.seq))
         seqs, request_ids, hashes = zip(*rows, strict=True)
         assert list(seqs) == list(range(1, total + 1))

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import Session
 
-from appcomply import accounts, agreements, audit, identity, notices
+from appcomply import accounts, agreements, identity, notices
 from appcomply.accounts.models import EndUser
 from appcomply.agreements.models import Acceptance
 from appcomply.apps.models import App
@@ -32,6 +32,7 @@ from appcomply.kernel.context import Ctx
 from appcomply.notices.models import Notice
 from tests.factories.agreements import acceptance, publish
 from tests.factories.apps import make_app
+from tests.factories.audit import chain_and_verify
 from tests.factories.consent import add_activity, answer, request_body, sent_code, verify_phone
 
 K, S = rules.RequestKind, rules.RequestStatus
@@ -280,7 +281,7 @@ def test_every_kind_closes_with_an_outcome_notice_and_a_sound_audit_trail(
     assert {"consent.request.received", "consent.request.verified", "consent.request.closed"} <= set(events)
     for entry in session.scalars(select(AuditEntry)):
         ensure_no_clear_pi(entry.data)
-    count, fault = audit.verify_chain(session)
+    count, fault = chain_and_verify(session)
     assert fault is None
     assert count > 0
 

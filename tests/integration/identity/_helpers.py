@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appcomply import audit
 from appcomply.audit.models import AuditEntry
 from appcomply.audit.rules import ensure_no_clear_pi
 from appcomply.identity.models import SmsMessage
+from tests.factories.audit import chain_and_verify
 
 PHONE = "13800138000"
 E164 = "+8613800138000"
@@ -31,21 +31,21 @@ def sent_code(session: Session, verification_id: uuid.UUID) -> str:
     return match.group(1)
 
 
-def entries_since(session: Session, seq: int) -> list[AuditEntry]:
+def entries_since(session: Session, after_id: int) -> list[AuditEntry]:
     session.flush()
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.seq > seq).order_by(AuditEntry.seq)))
+    return list(session.scalars(select(AuditEntry).where(AuditEntry.id > after_id).order_by(AuditEntry.id)))
 
 
-def events_since(session: Session, seq: int) -> list[str]:
-    return [entry.event for entry in entries_since(session, seq)]
+def events_since(session: Session, after_id: int) -> list[str]:
+    return [entry.event for entry in entries_since(session, after_id)]
 
 
-def assert_audit_clean(session: Session, seq: int, *clear: str) -> None:
-    """Every entry since `seq` passes the audit's own PI check, holds none of `clear`, and the chain verifies."""
-    for entry in entries_since(session, seq):
+def assert_audit_clean(session: Session, after_id: int, *clear: str) -> None:
+    """Every entry since `after_id` passes the audit's own PI check, holds none of `clear`, and the chain verifies."""
+    for entry in entries_since(session, after_id):
         data: Mapping[str, Any] = entry.data
         ensure_no_clear_pi(data)
         text = json.dumps(data, ensure_ascii=False)
         assert not [value for value in clear if value in text], (entry.event, text)
-    _, fault = audit.verify_chain(session)
+    _, fault = chain_and_verify(session)
     assert fault is None, fault

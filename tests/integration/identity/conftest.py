@@ -64,4 +64,4 @@ def user(new_user: Callable[[], accounts.EndUser]) -> accounts.EndUser:
 @pytest.fixture
 def audit_mark(session: Session) -> int:
     """The audit head before the test's own actions (the fixtures above also write entries)."""
-    return int(session.scalar(select(func.coalesce(func.max(AuditEntry.seq), 0))) or 0)
+    return int(session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0))) or 0)

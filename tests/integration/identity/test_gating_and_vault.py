@@ -74,7 +74,7 @@ def test_setting_the_same_policy_again_changes_nothing_and_audits_nothing(
     ctx: Ctx, session: Session, app: App, audit_mark: int
 ) -> None:
     service.set_policy(ctx, app.id, {A.PUBLISH: R.NONE})
-    mark = entries_since(session, audit_mark)[-1].seq
+    mark = entries_since(session, audit_mark)[-1].id
     service.set_policy(ctx, app.id, {A.PUBLISH: R.NONE})
     assert entries_since(session, mark) == []
 
@@ -141,7 +141,7 @@ def test_a_field_the_verification_does_not_hold_cannot_be_revealed(
     ctx: Ctx, app_ctx: Ctx, session: Session, user: accounts.EndUser, env: IdentityEnv, audit_mark: int
 ) -> None:
     row = _verify_phone(app_ctx, user, env)
-    mark = entries_since(session, audit_mark)[-1].seq
+    mark = entries_since(session, audit_mark)[-1].id
     with pytest.raises(NothingToReveal):
         service.reveal_value(
             dataclasses.replace(ctx, actor=VAULT_OFFICER), row.id, field="id_number", reason=REASON, env=env
@@ -225,7 +225,7 @@ def test_a_reveal_without_a_stated_reason_is_refused_whoever_calls_the_use_case(
 ) -> None:
     # The JSON API and the console validate the reason; the use case must not rely on every caller doing so.
     row = _verify_phone(app_ctx, user, env)
-    mark = entries_since(session, audit_mark)[-1].seq
+    mark = entries_since(session, audit_mark)[-1].id
     with pytest.raises(RevealReasonRequired):
         service.reveal_value(
             dataclasses.replace(ctx, actor=VAULT_OFFICER), row.id, field="phone", reason=reason, env=env

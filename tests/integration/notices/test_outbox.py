@@ -45,7 +45,7 @@ def _events(session: Session, notice_id: uuid.UUID) -> list[str]:
     stmt = (
         select(AuditEntry.event, AuditEntry.data)
         .where(or_(AuditEntry.subject_id == str(notice_id), AuditEntry.event == BATCH))
-        .order_by(AuditEntry.seq)
+        .order_by(AuditEntry.id)
     )
     trail = []
     for name, data in session.execute(stmt):
@@ -134,7 +134,7 @@ def test_enqueue_many_fans_out_in_few_statements_with_one_audit_entry(
     assert len([s for s in statements if s.lstrip().upper().startswith("INSERT INTO NOTICES")]) == 3  # 500+500+201
     assert session.scalar(select(func.count()).select_from(Notice).where(Notice.app_id == tenant.app.id)) == 1201
     assert session.scalar(select(func.count()).select_from(AuditEntry)) == before + 1
-    last = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).one()
+    last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
     assert (last.event, last.data["count"]) == ("notices.batch.queued", 1201)
 
 
@@ -207,7 +207,7 @@ def test_a_failing_channel_backs_off_then_dies_and_an_admin_can_requeue_it(
     session.refresh(notice)
     assert (notice.status, notice.attempts, down.calls) == ("dead", 3, 3)
     assert _events(session, notice.id)[1:] == [f"{BATCH}:retrying", f"{BATCH}:retrying", f"{BATCH}:dead"]
-    last = session.scalars(select(AuditEntry.data).where(AuditEntry.event == BATCH).order_by(AuditEntry.seq)).all()
+    last = session.scalars(select(AuditEntry.data).where(AuditEntry.event == BATCH).order_by(AuditEntry.id)).all()
     assert last[-1]["errors"] == {str(notice.id): "notices.email.unavailable"}
 
     requeued = notices.requeue_dead(ctx, notice.id)

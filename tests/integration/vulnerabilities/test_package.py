@@ -71,7 +71,7 @@ def _triaged(ctx: Ctx, env: VulnerabilitiesEnv, app: App, clock: FixedClock) -> 
 
 
 def _built_events(session: Session) -> list[AuditEntry]:
-    stmt = select(AuditEntry).where(AuditEntry.event == "vulnerabilities.package.built").order_by(AuditEntry.seq)
+    stmt = select(AuditEntry).where(AuditEntry.event == "vulnerabilities.package.built").order_by(AuditEntry.id)
     return list(session.scalars(stmt))
 
 
