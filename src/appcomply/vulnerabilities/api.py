@@ -68,9 +68,10 @@ from appcomply.vulnerabilities.schemas import (
     VulnerabilitySummary,
 )
 from appcomply.vulnerabilities.service import VulnerabilitiesEnv
-from appcomply.web.deps import env_dependency, hot_path, writes
+from appcomply.web.deps import env_dependency, hot_path, run_ending_transaction, writes
 from appcomply.web.downloads import attachment_response
 from appcomply.web.openapi import problem_responses
+from appcomply.web.responses import json_response
 from appcomply.web.security import Guard, PublicCtx
 
 VulnerabilitiesEnvDep = Annotated[VulnerabilitiesEnv, Depends(env_dependency("vulnerabilities", VulnerabilitiesEnv))]
@@ -315,15 +316,18 @@ def read_csaf(ctx: SecurityCtx, env: VulnerabilitiesEnvDep, vulnerability_id: uu
     responses=problem_responses(422),
 )
 @hot_path
-def read_version_status(
+async def read_version_status(
+    request: Request,
     ctx: AppCtx,
     platform: Annotated[str, Query(min_length=1, max_length=32, pattern=r"^[a-z_]+$")],
     version: Annotated[str, Query(min_length=1, max_length=64)],
-) -> VersionStatusRead:
+) -> Response:
     """`upgrade_required`: a fixed vulnerability (or a minimum set by hand) needs a newer release before the app
     serves this user; `upgrade_recommended`: a newer release fixes something; `ok`. The reason comes in Chinese and
     English with the vulnerabilities behind it. One read; call it as often as you like."""
-    return service.version_status(ctx, platform=platform, version=version)
+    return json_response(
+        await run_ending_transaction(request, service.version_status, ctx, platform=platform, version=version)
+    )
 
 
 @versions_router.post(
