@@ -137,6 +137,21 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def transaction_on_use(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """`transaction()` for a request that may never touch the database: the transaction begins with the session's
+    first statement (autobegin), so a request answered from memory creates no transaction to end; one that did
+    begin is committed on clean exit and rolled back on any exception, as `transaction()` does."""
+    with factory() as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        if session.in_transaction():
+            session.commit()
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 

@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from appcomply.db.session import is_read_only, transaction, used_database
+from appcomply.db.session import is_read_only, transaction_on_use, used_database
 from appcomply.kernel.clock import Clock
 from appcomply.settings import Settings
 
@@ -133,7 +133,7 @@ async def _session(request: Request) -> AsyncIterator[Session]:
     process's caches never waits for a thread to end a transaction it never began."""
     services: Platform = request.app.state.services  # not a dependency: each costs FastAPI time on every request
     factory = services.read_session_factory if request_reads_only(request) else services.session_factory
-    unit = transaction(factory)
+    unit = transaction_on_use(factory)
     held = _Unit(unit, unit.__enter__())
     request.scope[_UNIT] = held
     try:
