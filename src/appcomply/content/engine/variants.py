@@ -36,7 +36,10 @@ _HAN: Final = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 @cache
 def split_table() -> dict[str, str]:
-    """Character → two components (亻尔 for 你, radicals folded), from 漢語拆字字典 (CC BY 3.0; data/SOURCE.txt)."""
+    """Character → its components (人尔 for 你, 言身寸 for 谢; radicals folded), from 漢語拆字字典 (CC BY 3.0).
+
+    Two components where the dictionary has such a decomposition, else three or more (data/SOURCE.txt).
+    """
     text = (files("appcomply.content.engine") / "data" / "split.txt").read_text(encoding="utf-8")
     return dict(line.split("\t") for line in text.splitlines())
 
