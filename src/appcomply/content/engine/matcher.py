@@ -35,12 +35,14 @@ from appcomply.content.engine.normalise import (
 from appcomply.content.engine.taxonomy import Category, Level, Verdict
 from appcomply.content.engine.variants import (
     HOMOPHONE,
+    MAX_VARIANTS_PER_FAMILY,
     PINYIN,
+    POLYPHONIC_MAX_BIG,
     SPLIT,
     SPLIT_ALL_MAX_TERMS,
     SPLIT_MAX_CHARS,
     homophone_variants,
-    pinyin_variant,
+    pinyin_variants,
     split_table,
     split_variants,
 )
@@ -417,6 +419,7 @@ def compile_lexicon(
     *,
     homophones: Mapping[str, Sequence[str]] | None = None,
     split_max_chars: int | None = None,
+    polyphonic_max: int | None = None,
 ) -> CompiledLexicon:
     """Compile a lexicon: normalise every term, generate its variants, build the automata with allow phrases.
 
@@ -424,14 +427,18 @@ def compile_lexicon(
     term then also matches with one character replaced. Split-character variants are generated for
     terms of up to `split_max_chars` characters; None (the default) means every term when the lexicon
     has at most `variants.SPLIT_ALL_MAX_TERMS` terms, else `variants.SPLIT_MAX_CHARS` (the trade-off is there).
+    Each term's pinyin also comes in up to `polyphonic_max` more readings of its polyphonic characters; None
+    means `variants.MAX_VARIANTS_PER_FAMILY` up to that many terms, else `variants.POLYPHONIC_MAX_BIG`.
     """
     if split_max_chars is None:
         split_max_chars = MAX_TERM_CHARS if len(lexicon.terms) <= SPLIT_ALL_MAX_TERMS else SPLIT_MAX_CHARS
+    if polyphonic_max is None:
+        polyphonic_max = MAX_VARIANTS_PER_FAMILY if len(lexicon.terms) <= SPLIT_ALL_MAX_TERMS else POLYPHONIC_MAX_BIG
     gc_was_enabled = gc.isenabled()
     gc.disable()  # hundreds of thousands of small objects: collections would cost a third of the time
     try:
         terms: list[_TermInfo] = [(t.text, t.category, t.level, t.scopes) for t in lexicon.terms]
-        by_pattern = _codes_by_pattern(lexicon, terms, homophones or {}, split_max_chars)
+        by_pattern = _codes_by_pattern(lexicon, terms, homophones or {}, split_max_chars, polyphonic_max=polyphonic_max)
         for phrase in lexicon.allow:
             if form := normalise_term(phrase):
                 by_pattern[form] = _NONE  # an allow phrase wins over a term with the same text
@@ -447,13 +454,18 @@ def compile_lexicon(
 
 
 def _codes_by_pattern(
-    lexicon: Lexicon, terms: list[_TermInfo], homophones: Mapping[str, Sequence[str]], split_max_chars: int
+    lexicon: Lexicon,
+    terms: list[_TermInfo],
+    homophones: Mapping[str, Sequence[str]],
+    split_max_chars: int,
+    *,
+    polyphonic_max: int,
 ) -> dict[str, int | list[int]]:
     by_pattern: dict[str, int | list[int]] = {}
     get = by_pattern.get
     for index, term in enumerate(lexicon.terms):
         stretch = _STRETCH if term.stretch else 0
-        for pattern, family in _forms(term, homophones, split_max_chars):
+        for pattern, family in _forms(term, homophones, split_max_chars, polyphonic_max=polyphonic_max):
             code = index << 4 | family << 2 | stretch
             if pattern.isascii() and pattern.isalnum():
                 code |= _LATIN
@@ -470,14 +482,17 @@ def _codes_by_pattern(
     return by_pattern
 
 
-def _forms(term: Term, homophones: Mapping[str, Sequence[str]], split_max_chars: int) -> list[tuple[str, int]]:
+def _forms(
+    term: Term, homophones: Mapping[str, Sequence[str]], split_max_chars: int, *, polyphonic_max: int
+) -> list[tuple[str, int]]:
     """The term's patterns with their family codes (0 the term itself, then pinyin, split, homophone)."""
     base = normalise_term(term.text)
     if not base:
         return []
     forms = {base: 0}
-    if term.pinyin and (pinyin := pinyin_variant(base)):
-        forms.setdefault(pinyin, 1)
+    if term.pinyin:
+        for pinyin in pinyin_variants(base, limit=polyphonic_max):  # polyphonic characters' common readings
+            forms.setdefault(pinyin, 1)
     for variant in split_variants(base, split_table(), max_chars=split_max_chars):
         forms.setdefault(variant, 2)
     if homophones:
