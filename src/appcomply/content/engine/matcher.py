@@ -14,6 +14,7 @@ import re
 from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Final, TypeVar
 
 import ahocorasick_rs
@@ -33,6 +34,7 @@ from appcomply.content.engine.normalise import (
     strip,
 )
 from appcomply.content.engine.taxonomy import Category, Level, Verdict
+from appcomply.content.engine.transliterate import may_mix, mixed_matches
 from appcomply.content.engine.variants import (
     HOMOPHONE,
     MAX_VARIANTS_PER_FAMILY,
@@ -100,6 +102,7 @@ _LATIN: Final = 2
 _NONE: Final = -1  # an allow phrase or contact hint only
 _MANY: Final = -2  # several terms share the pattern: see `_Patterns.many`
 _TermInfo = tuple[str, Category, Level, frozenset[str]]  # the term's fields a hit needs
+_Match = tuple[int, int, int]  # an automaton match: pattern index, start, end
 
 
 class _Patterns:
@@ -193,11 +196,29 @@ class CompiledLexicon:
         doubled = {
             p[k] for i in exact if collapse(p := patterns[i]) is not p for k in range(1, len(p)) if p[k] == p[k - 1]
         }
+        # Pinyin mixed with characters is searched for only if some term has a pinyin variant (transliterate.py).
+        self._mixed = any(c >= 0 and c >> 2 & 3 == 1 for c in codes) or any(
+            c >> 2 & 3 == 1 for group in many.values() for c in group
+        )
         self._exact_doubles = (
             None
             if not doubled or any(collapse(patterns[i]) is patterns[i] for i in exact)
             else re.compile("([" + "".join(re.escape(c) for c in sorted(doubled)) + r"])\1")
         )
+
+    def _with_mixed(
+        self, collapsed: str, stripped: str, found: list[_Match], exact: list[_Match] | None
+    ) -> tuple[list[_Match], list[_Match] | None]:
+        """Add the matches of pinyin mixed with characters (transliterate.py) to each automaton's matches.
+
+        Pinyin with a doubled letter (xinggan, qianggang) is an exact pattern, so the stripped text is searched
+        too: collapsing repeats would have made xingan of it.
+        """
+        found = found + mixed_matches(self._main.automaton, collapsed, partial(_has_pinyin, self._main))
+        if self._exact is not None:
+            more = mixed_matches(self._exact.automaton, stripped, partial(_has_pinyin, self._exact))
+            exact = (exact or []) + more if more else exact
+        return found, exact
 
     def _exact_needed(self, stripped: str) -> bool:
         return self._exact_doubles is None or self._exact_doubles.search(stripped) is not None
@@ -210,10 +231,18 @@ class CompiledLexicon:
         exact = None
         if collapsed is not stripped and self._exact is not None and self._exact_needed(stripped):
             exact = self._exact.automaton.find_matches_as_indexes(stripped, overlapping=True)
+        if self._mixed and may_mix(collapsed):  # an ASCII letter beside other text: fa轮gong
+            found, exact = self._with_mixed(collapsed, stripped, found, exact)
         if not exact and all(index >= self._main.hint_only for index, _, _ in found):
             # No term and no allow phrase: at most detectors (a digit run starting 1[3-9], a `v`, a dot).
             return _detected_only(text, stripped) if found or may_link(text) else PASSED
         return _screen_matches(self, text, stripped, collapsed, kind, found, exact)
+
+
+def _has_pinyin(table: _Patterns, index: int) -> bool:
+    """True if the pattern is some term's pinyin variant."""
+    code = table.codes[index]
+    return any(c >> 2 & 3 == 1 for c in ((code,) if code >= 0 else table.many.get(index, ())))
 
 
 _Candidate = tuple[int, int, str, int, int, str, int, int, bool]
