@@ -46,7 +46,7 @@ def test_every_transliterated_piece_maps_back_to_one_character_of_the_text(text:
 @given(TEXTS)
 def test_mixed_matches_lie_inside_the_text_and_mix_letters_with_other_characters(text: str) -> None:
     normalised = collapse(strip(text))
-    for _, start, end in mixed_matches(WITH_PINYIN._main.automaton, normalised, lambda _: True):
+    for _, start, end in mixed_matches(normalised, (WITH_PINYIN._main.automaton, lambda _: True))[0]:
         assert 0 <= start < end <= len(normalised)
         span = normalised[start:end]
         assert re.search("[a-z]", span)

@@ -214,11 +214,15 @@ class CompiledLexicon:
         Pinyin with a doubled letter (xinggan, qianggang) is an exact pattern, so the stripped text is searched
         too: collapsing repeats would have made xingan of it.
         """
-        found = found + mixed_matches(self._main.automaton, collapsed, partial(_has_pinyin, self._main))
-        if self._exact is not None:
-            more = mixed_matches(self._exact.automaton, stripped, partial(_has_pinyin, self._exact))
-            exact = (exact or []) + more if more else exact
-        return found, exact
+        main = (self._main.automaton, partial(_has_pinyin, self._main))
+        if self._exact is None:
+            return found + mixed_matches(collapsed, main)[0], exact
+        other = (self._exact.automaton, partial(_has_pinyin, self._exact))
+        if collapsed is stripped:  # no repeat: one transliteration for both automata
+            more, more_exact = mixed_matches(collapsed, main, other)
+        else:
+            more, more_exact = mixed_matches(collapsed, main)[0], mixed_matches(stripped, other)[0]
+        return found + more, (exact or []) + more_exact if more_exact else exact
 
     def _exact_needed(self, stripped: str) -> bool:
         return self._exact_doubles is None or self._exact_doubles.search(stripped) is not None
