@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from appcomply.content.engine import Category, Level, Lexicon, Term, compile_lexicon
 from appcomply.content.engine.normalise import collapse, fold, strip
-from appcomply.content.engine.transliterate import may_mix, mixed_matches, transliterate
+from appcomply.content.engine.transliterate import (
+    _is_syllables,
+    _syllables,
+    _windows,
+    may_mix,
+    mixed_matches,
+    transliterate,
+)
 from appcomply.content.engine.variants import reading_table
 
 TERMS = (
@@ -66,3 +73,20 @@ def test_texts_without_an_ascii_letter_screen_as_without_pinyin_variants(text: s
     assume(re.search("[a-z]", fold(text)) is None)
     assert not may_mix(collapse(strip(text)))
     assert WITH_PINYIN.screen(text) == WITHOUT_PINYIN.screen(text)
+
+
+@given(st.lists(st.sampled_from(sorted(_syllables())), min_size=1, max_size=12))
+def test_any_sequence_of_syllables_is_recognised_as_pinyin(syllables: list[str]) -> None:
+    assert _is_syllables("".join(syllables))
+
+
+def test_letter_runs_that_are_not_pinyin_are_not_searched() -> None:
+    assert [_is_syllables(run) for run in ("hhh", "hello", "ok", "falungong", "nba")] == [
+        False,
+        False,
+        False,
+        True,
+        True,
+    ]
+    assert _windows("看hhh比赛") == []
+    assert _windows("一二三四五六七八九十fa轮gong一二三四五六七八九十") == [(2, 25)]
