@@ -59,6 +59,7 @@ MIXED = compile_lexicon(
             Term("大麻", Category.OBSCENITY_GAMBLING_VIOLENCE),
             Term("你好", Category.CUSTOM, Level.REVIEW),
             Term("性感诱惑", Category.OBSCENITY_GAMBLING_VIOLENCE),
+            Term("美逼", Category.OBSCENITY_GAMBLING_VIOLENCE),
             Term("银行卡", Category.FRAUD, Level.REVIEW, pinyin=False),
         ),
     )
@@ -75,6 +76,7 @@ MIXED = compile_lexicon(
         ("买大 ma", "大麻", (1, 5), ("noise", "pinyin")),
         ("看xinggan诱huo", "性感诱惑", (1, 12), ("pinyin",)),  # a doubled letter: an exact pattern
         ("ｎｉ好呀", "你好", (0, 3), ("width", "pinyin")),
+        ("她mei逼", "美逼", (1, 5), ("pinyin",)),
     ],
 )
 def test_pinyin_mixed_with_characters_in_any_positions_hits_with_the_exact_span(
@@ -92,6 +94,7 @@ def test_pinyin_mixed_with_characters_in_any_positions_hits_with_the_exact_span(
         "Yanni好棒",  # yannihao: ni starts inside a word
         "fa轮gongs",  # the pinyin ends inside a word
         "发轮功 and more",  # characters alone are a homophone, not the term written in pinyin
+        "同学叫她Mei比较多",  # meibi: 比 sounds like 逼 but is not the term's character
         "yin行卡",  # a term without pinyin variants
         "hello world, nice to meet you",
     ],

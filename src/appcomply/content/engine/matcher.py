@@ -214,10 +214,10 @@ class CompiledLexicon:
         Pinyin with a doubled letter (xinggan, qianggang) is an exact pattern, so the stripped text is searched
         too: collapsing repeats would have made xingan of it.
         """
-        main = (self._main.automaton, partial(_has_pinyin, self._main))
+        main = (self._main.automaton, partial(_mixes_term, self._main, self._terms))
         if self._exact is None:
             return found + mixed_matches(collapsed, main)[0], exact
-        other = (self._exact.automaton, partial(_has_pinyin, self._exact))
+        other = (self._exact.automaton, partial(_mixes_term, self._exact, self._terms))
         if collapsed is stripped:  # no repeat: one transliteration for both automata
             more, more_exact = mixed_matches(collapsed, main, other)
         else:
@@ -243,10 +243,19 @@ class CompiledLexicon:
         return _screen_matches(self, text, stripped, collapsed, kind, found, exact)
 
 
-def _has_pinyin(table: _Patterns, index: int) -> bool:
-    """True if the pattern is some term's pinyin variant."""
+def _mixes_term(table: _Patterns, terms: tuple[_TermInfo, ...], index: int, span: str) -> bool:
+    """True if the pattern is the pinyin of a term holding every character of `span` that is not pinyin.
+
+    The characters are transliterated by sound, so without this "Mei比" would be 美逼 (meibi): a homophone
+    beside a Latin name is not the term.
+    """
     code = table.codes[index]
-    return any(c >> 2 & 3 == 1 for c in ((code,) if code >= 0 else table.many.get(index, ())))
+    for c in (code,) if code >= 0 else table.many.get(index, ()):
+        if c >> 2 & 3 == 1:
+            term = normalise_term(terms[c >> 4][0])
+            if all(ch in term for ch in span if not ch.isascii()):
+                return True
+    return False
 
 
 _Candidate = tuple[int, int, str, int, int, str, int, int, bool]

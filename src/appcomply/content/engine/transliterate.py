@@ -51,9 +51,9 @@ def transliterate(text: str) -> tuple[str, list[int]]:
     return "".join(pieces), [0, *accumulate(map(len, pieces))]
 
 
-def mixed_matches(text: str, *searches: tuple[_Searcher, Callable[[int], bool]]) -> list[list[_Match]]:
-    """For each (automaton, keep) search, the matches of kept patterns in the transliterated `text` that mix
-    pinyin and characters, in `text` offsets.
+def mixed_matches(text: str, *searches: tuple[_Searcher, Callable[[int, str], bool]]) -> list[list[_Match]]:
+    """For each (automaton, keep) search, the matches in the transliterated `text` that mix pinyin and
+    characters and that `keep(pattern index, span)` accepts, in `text` offsets.
 
     A match counts only if it starts and ends on character boundaries (not inside a transliterated
     character's syllable) and its span holds an ASCII letter and a non-ASCII character: all-character and
@@ -68,10 +68,10 @@ def mixed_matches(text: str, *searches: tuple[_Searcher, Callable[[int], bool]])
         for (automaton, keep), kept in zip(searches, found, strict=True):
             for index, start, end in automaton.find_matches_as_indexes(out, overlapping=True):
                 first, last = offset.get(start), offset.get(end)
-                if first is None or last is None or not keep(index):
+                if first is None or last is None:
                     continue
                 span = text[first:last]
-                if not span.isascii() and _LETTER.search(span) is not None:
+                if not span.isascii() and _LETTER.search(span) is not None and keep(index, span):
                     kept.append((index, first, last))
     return found
 
