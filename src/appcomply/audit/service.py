@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from appcomply.audit.rules import (
     verify_entries,
 )
 from appcomply.db.session import WriteInReadOnlyTransaction, is_read_only, transaction, used_database
+from appcomply.kernel.background import DaemonLoop
 from appcomply.kernel.context import Ctx
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ def chain_all(session_factory: sessionmaker[Session], *, batch: int = 10 * CHAIN
             return total
 
 
-class AuditChainer:
+class AuditChainer(DaemonLoop):
     """A daemon thread of `appcomply serve` that chains committed entries every `interval` seconds until stopped.
 
     Every server process runs one; they take turns at the head row, and one that finds another at work skips
@@ -163,23 +163,13 @@ class AuditChainer:
     """
 
     def __init__(self, session_factory: sessionmaker[Session], *, interval: float) -> None:
+        super().__init__(name="appcomply-audit-chainer")
         self._factory, self._interval = session_factory, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="appcomply-audit-chainer", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the thread, then chain what the last requests committed (the server is shutting down)."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        super().stop(timeout)
         self._step()
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):

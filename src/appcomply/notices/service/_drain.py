@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from appcomply.kernel.background import DaemonLoop
 from appcomply.kernel.clock import Clock
 from appcomply.notices.service._deliver import DeliveryReport, deliver_due
 from appcomply.notices.service._env import NoticesEnv
@@ -62,27 +63,14 @@ def drain(
     return total
 
 
-class OutboxDrainer:
+class OutboxDrainer(DaemonLoop):
     """The single-process default: a daemon thread of `appcomply serve` that drains the outbox until stopped."""
 
     def __init__(
         self, session_factory: sessionmaker[Session], *, clock: Clock, env: NoticesEnv, interval: float
     ) -> None:
+        super().__init__(name="appcomply-notices-drain")
         self._factory, self._clock, self._env, self._interval = session_factory, clock, env, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="appcomply-notices-drain", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
 
     def _run(self) -> None:
         drain(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Final
 
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from appcomply.db.session import unit_of_work
 from appcomply.kernel import clock as kernel_clock
 from appcomply.kernel.actor import system_actor
+from appcomply.kernel.background import DaemonLoop
 from appcomply.kernel.ids import new_id
 from appcomply.vulnerabilities.service._campaigns import DEFAULT_CHUNK, CampaignStep, run_campaign_step
 from appcomply.vulnerabilities.service._clocks import AlertRun, send_clock_alerts
@@ -30,7 +30,7 @@ class JobsRun:
     users: int  # users those chunks went through
 
 
-class VulnerabilityJobs:
+class VulnerabilityJobs(DaemonLoop):
     """A daemon thread of `appcomply serve` that, every `interval` seconds until stopped, sends the due clock alerts
     and then runs campaign chunks until no campaign has work (at most MAX_CHUNKS_PER_TICK).
 
@@ -49,19 +49,10 @@ class VulnerabilityJobs:
         worker: str = "server",
         chunk: int = DEFAULT_CHUNK,
     ) -> None:
+        super().__init__(name="appcomply-vulnerability-jobs")
         self._factory, self._clock, self._env, self._interval = session_factory, clock, env, interval
         # One name per process: the lease is by name, so two servers must not share one.
         self._worker, self._chunk = f"{worker}-{new_id().hex[:12]}", chunk
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="appcomply-vulnerability-jobs", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
 
     def step(self) -> JobsRun:
         """One tick: the alerts, then the campaign chunks."""
