@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 
 
-class DaemonLoop:
+class DaemonLoop(ABC):
     """Subclasses implement `_run`, which returns once `self._stop` is set; `stop` sets it and waits for the thread.
 
     The composition root starts each loop when the server starts and stops it when the server stops.
@@ -27,5 +28,6 @@ class DaemonLoop:
     def running(self) -> bool:
         return self._thread.is_alive()
 
+    @abstractmethod
     def _run(self) -> None:
-        raise NotImplementedError
+        """The thread's work; returns once `self._stop` is set."""

@@ -55,7 +55,7 @@ def _facts(ctx: Ctx, user_id: uuid.UUID) -> tuple[uuid.UUID, _Facts]:
     first, today = rows[0], ctx.clock.now().date()
     states = {r.subject: rules.ConsentAction(r.action) for r in rows if r.subject is not None}
     # A verified age wins over a declared one (`user_age`'s rule).
-    age = identity.age_from(first[5], first[6], today)
+    age = identity.age_from(first.verified_age, first.verified_at, today)
     if age is None:
         age = declared_age_now(first.declared_age, first.declared_on, today)
     app_id = first.app_id

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Final
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, Uuid, bindparam, literal, select
+from sqlalchemy import ColumnElement, Label, Select, Uuid, bindparam, literal, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from appcomply import accounts, agreements, audit
@@ -124,13 +124,13 @@ def _latest_verified_age(
 
 def verified_age_columns(
     user_id: ColumnElement[uuid.UUID] | InstrumentedAttribute[uuid.UUID],
-) -> tuple[ScalarSelect[int | None], ScalarSelect[dt.datetime | None]]:
+) -> tuple[Label[int | None], Label[dt.datetime | None]]:
     """For another module's one-statement read of a user: the age at the latest resident-ID verification and when
     it completed, as correlated subqueries on `user_id`; `age_from` turns them into the age today."""
     latest = _latest_verified_age(user_id)
     return (
-        latest.with_only_columns(Verification.age_at_verification).scalar_subquery(),
-        latest.with_only_columns(Verification.completed_at).scalar_subquery(),
+        latest.with_only_columns(Verification.age_at_verification).scalar_subquery().label("verified_age"),
+        latest.with_only_columns(Verification.completed_at).scalar_subquery().label("verified_at"),
     )
 
 
