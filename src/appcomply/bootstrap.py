@@ -30,7 +30,7 @@ from appcomply.consent import api as consent_api
 from appcomply.content import admin as content_admin
 from appcomply.content import api as content_api
 from appcomply.content.service import ContentEnv, content_env
-from appcomply.db.session import make_engine, make_session_factory
+from appcomply.db.session import is_sqlite, make_engine, make_session_factory
 from appcomply.identity import IdentityEnv, identity_env
 from appcomply.identity import admin as identity_admin
 from appcomply.identity import api as identity_api
@@ -153,11 +153,13 @@ class Services:
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     db = settings.database
     engine = make_engine(db.url, echo=db.echo, pool_size=db.pool_size)
+    # PostgreSQL: reading requests get their own pool of autocommit, read-only connections (one round trip a query).
+    reading = engine if is_sqlite(engine) else make_engine(db.url, echo=db.echo, pool_size=db.pool_size, read_only=True)
     return assemble_services(
         settings,
         engine=engine,
         session_factory=make_session_factory(engine),
-        read_session_factory=make_session_factory(engine, read_only=True),
+        read_session_factory=make_session_factory(reading, read_only=True),
         clock=clock or SystemClock(),
         content=content_env(),
     )

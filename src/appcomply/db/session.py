@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Final
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
@@ -23,8 +24,14 @@ class WriteInReadOnlyTransaction(RuntimeError):
     `reads_only`). Mark the route `writes` or move the write into its own transaction."""
 
 
-def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
-    """One engine per process (D1). SQLite gets WAL, foreign keys and real SAVEPOINT support."""
+PING_AFTER_IDLE_SECONDS: Final = 2.0
+"""A PostgreSQL connection idle in the pool longer than this is pinged before use (see `_ping_when_idle`)."""
+
+
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, read_only: bool = False) -> Engine:
+    """One engine per process (D1); on PostgreSQL a second one, `read_only`, for reading requests: its connections are
+    in autocommit and PostgreSQL makes their transactions read-only (see `make_session_factory`). SQLite has one engine
+    (`read_only` is ignored there) and gets WAL, foreign keys and real SAVEPOINT support."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -46,15 +53,51 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         json_serializer=_json_dumps,
         json_deserializer=orjson.loads,
+        **({"isolation_level": "AUTOCOMMIT"} if read_only else {}),
     )
+    _ping_when_idle(engine)
+    if read_only:
+        _refuse_writes(engine)
+        return engine.execution_options(**{READ_ONLY: True})
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a connection before use only if it sat in the pool for `PING_AFTER_IDLE_SECONDS`: a dead one (the server
+    restarted, a firewall dropped it) is replaced before a request sees it, and a busy pool, whose connections come
+    back within milliseconds, pays no round trip per checkout as `pool_pre_ping` would. A connection that dies while
+    in use fails its request; SQLAlchemy then invalidates the pool, so the next checkouts reconnect."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise exc.DisconnectionError(str(error)) from error  # the pool connects anew and tries again
+            raise
+
+
+def _refuse_writes(engine: Engine) -> None:
+    # Autocommit: each statement is its own transaction, and PostgreSQL makes those read-only. Set once per connection.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET default_transaction_read_only = on")
 
 
 def _json_dumps(value: object) -> str:
@@ -90,12 +133,19 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
-    """Sessions on the engine; `read_only` ones begin without the write lock and refuse every write (SQLite's
-    query_only, PostgreSQL's READ ONLY transaction, and the ORM guard below before either sees it)."""
+    """Sessions on the engine; `read_only` ones refuse every write: the ORM guard below refuses it before the database
+    sees it, and the database refuses it too.
+
+    On SQLite a reading session is a deferred transaction (it never waits for the write lock) under query_only. On
+    PostgreSQL, on an engine from `make_engine(..., read_only=True)` (the server's), each statement is its own
+    read-only transaction in autocommit: a one-query check is one round trip instead of three (BEGIN READ ONLY, the
+    query, COMMIT). It sees what a READ COMMITTED transaction would, which takes a new snapshot for each statement
+    anyway. On any other PostgreSQL engine the session is a READ ONLY transaction.
+    """
     if not read_only:
         return sessionmaker(bind=engine, expire_on_commit=False)
     options: dict[str, Any] = {READ_ONLY: True}
-    if engine.dialect.name == "postgresql":
+    if engine.dialect.name == "postgresql" and not engine.get_execution_options().get(READ_ONLY, False):
         options["postgresql_readonly"] = True
     return sessionmaker(bind=engine.execution_options(**options), expire_on_commit=False, info={READ_ONLY: True})
 

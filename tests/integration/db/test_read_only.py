@@ -4,14 +4,17 @@ for the next transaction that wants to write."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
-from sqlalchemy import Engine, exc, insert, select, text
+from sqlalchemy import Engine, event, exc, insert, select, text
 
 from appcomply import audit
 from appcomply.apps.events import AppsEvent
 from appcomply.apps.models import App
 from appcomply.audit.models import AuditHead
-from appcomply.db.session import WriteInReadOnlyTransaction, make_session_factory, transaction
+from appcomply.db import session as session_module
+from appcomply.db.session import WriteInReadOnlyTransaction, make_engine, make_session_factory, transaction
 from appcomply.kernel.actor import cli_actor
 from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
@@ -46,3 +49,52 @@ def test_the_database_refuses_what_the_orm_does_not_see_and_the_connection_write
         session.execute(text("UPDATE audit_head SET seq = seq"))
     with transaction(reading) as session:
         assert session.scalar(select(AuditHead.seq)) is not None
+
+
+@pytest.fixture
+def reading_engine(engine: Engine) -> Iterator[Engine]:
+    """The server's engine for reading requests: on PostgreSQL its own pool; on SQLite the engine itself."""
+    if engine.dialect.name != "postgresql":
+        yield engine
+        return
+    reading = make_engine(engine.url.render_as_string(hide_password=False), read_only=True)
+    yield reading
+    reading.dispose()
+
+
+def test_the_reading_engine_refuses_writes_in_the_database(reading_engine: Engine) -> None:
+    reading = make_session_factory(reading_engine, read_only=True)
+    with transaction(reading) as session, pytest.raises(exc.DBAPIError, match=r"(?i)read.?only"):
+        session.execute(text("UPDATE audit_head SET seq = seq"))
+
+
+def test_a_postgresql_read_is_one_statement_with_no_begin_or_commit(reading_engine: Engine) -> None:
+    if reading_engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's reading engine (SQLite reads in a deferred transaction)")
+    sent: list[str] = []
+    event.listen(reading_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    dbapi_calls: list[str] = []
+    with transaction(make_session_factory(reading_engine, read_only=True)) as session:
+        session.execute(select(AuditHead.seq)).all()
+        raw = session.connection().connection.dbapi_connection
+        assert raw is not None
+        assert raw.autocommit  # no BEGIN is sent: PostgreSQL runs the statement as its own read-only transaction
+        dbapi_calls.append(raw.info.transaction_status.name)
+    assert len(sent) == 1
+    assert dbapi_calls == ["IDLE"]  # nothing left open to commit
+
+
+def test_a_connection_idle_in_the_pool_is_pinged_and_a_dead_one_replaced(
+    reading_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if reading_engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's connection pool (a SQLite file has no server to lose)")
+    with reading_engine.connect() as conn:
+        first_pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with reading_engine.connect() as conn:  # back at once: the same connection, not pinged
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() == first_pid
+    with make_engine(reading_engine.url.render_as_string(hide_password=False)).connect() as admin:
+        admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(first_pid)})")  # the server drops it while idle
+    monkeypatch.setattr(session_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+    with reading_engine.connect() as conn:  # the ping finds it dead; the pool connects anew, the caller sees nothing
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != first_pid
