@@ -6,12 +6,15 @@ path that grew a query; bench/fast_paths.py measures what each costs."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
 from tests.factories.agreements import publish
 from tests.factories.apps import make_api_key, make_app, make_staff_token
 from tests.factories.queries import statements, writes
@@ -23,6 +26,8 @@ from appcomply.content.schemas import ScreeningRead
 from appcomply.kernel.actor import Role
 from appcomply.kernel.context import Ctx
 from appcomply.web.app import hot_routes
+from appcomply.web.deps import get_services
+from appcomply.web.hot import HotRoute, plan
 
 ADS = {
     "key": "personalised_ads", "feature": "个性化推荐", "purpose": "根据设备信息推荐广告", "pi_items": ["device_id"],
@@ -138,3 +143,97 @@ def test_a_hot_path_is_served_by_the_route_at_its_declared_place(client: TestCli
     assert len(operation_ids) == len(set(operation_ids))
     response = client.post("/v1/screenings", json={"text": "一起去公园吧", "kind": "comment"}, headers=key)
     assert ScreeningRead.model_validate_json(response.content).verdict == "pass"
+
+
+# --- the fast handler: well-formed requests skip FastAPI's generic handler, all others get it whole -------------
+
+
+@pytest.mark.parametrize("route", hot_routes(ROUTERS), ids=lambda r: r.path)
+def test_every_hot_path_has_a_fast_plan(route: APIRoute) -> None:
+    # A parameter the fast handler does not know sends every request to the standard handler: slower, silently.
+    assert plan(route) is not None
+
+
+@pytest.fixture
+def standard_calls(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths that the standard handler of a hot route answered."""
+    calls: list[str] = []
+    for route in client.app.router.routes:  # type: ignore[attr-defined]
+        if isinstance(route, HotRoute):
+            original = route.route.handle
+
+            async def counting(scope: Scope, receive: Receive, send: Send, original: Any = original) -> None:
+                calls.append(scope["path"])
+                await original(scope, receive, send)
+
+            monkeypatch.setattr(route.route, "handle", counting)
+    return calls
+
+
+def test_a_well_formed_request_is_answered_by_the_fast_handler(
+    client: TestClient, key: dict[str, str], user_id: str, standard_calls: list[str]
+) -> None:
+    assert client.post("/v1/consent-checks", json={"user_id": user_id, "activity": "posting"}, headers=key).json()[
+        "allowed"
+    ]
+    assert client.get(f"/v1/users/{user_id}/permissions", headers=key).status_code == 200
+    assert _screen(client, key, "现在出售弹簧刀，私聊") == "block"
+    assert standard_calls == []
+
+
+def test_a_body_that_does_not_validate_gets_fastapis_own_problem(
+    client: TestClient, key: dict[str, str], standard_calls: list[str]
+) -> None:
+    # The fast handler read the body; the standard one must get it again, or it would report the body missing.
+    response = client.post("/v1/screenings", json={"text": 12, "kind": "comment"}, headers=key)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["loc"] for e in response.json()["errors"]] == [["body", "text"]]
+    assert standard_calls == ["/v1/screenings"]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [("text/plain", 422), ("application/json; charset=utf-8", 200), ("application/merge-patch+json", 200)],
+)
+def test_a_body_not_plainly_json_goes_to_the_standard_handler(
+    client: TestClient, key: dict[str, str], standard_calls: list[str], content_type: str, status: int
+) -> None:
+    body = '{"text": "一起去公园吧", "kind": "comment"}'.encode()
+    headers = {**key, "content-type": content_type}
+    response = client.post("/v1/screenings", content=body, headers=headers)
+    assert response.status_code == status, response.text
+    assert standard_calls == ([] if content_type.startswith("application/json") else ["/v1/screenings"])
+
+
+def test_an_unauthenticated_request_is_refused_before_its_body_is_judged(
+    client: TestClient, standard_calls: list[str]
+) -> None:
+    assert client.post("/v1/screenings", json={"text": "一起去公园吧", "kind": "comment"}).status_code == 401
+    assert client.post("/v1/screenings", json={"text": 12}).status_code == 401  # the standard handler: auth first
+    assert standard_calls == ["/v1/screenings"]
+
+
+def test_invalid_path_and_query_values_get_the_standard_problem(
+    client: TestClient, key: dict[str, str], standard_calls: list[str]
+) -> None:
+    response = client.get("/v1/users/not-a-uuid/permissions", headers=key)
+    assert response.status_code == 422
+    assert [e["loc"] for e in response.json()["errors"]] == [["path", "user_id"]]
+    response = client.get("/v1/app-versions/status?platform=Android!", headers=key)
+    assert response.status_code == 422
+    assert sorted(tuple(e["loc"]) for e in response.json()["errors"]) == [("query", "platform"), ("query", "version")]
+    assert len(standard_calls) == 2
+
+
+def test_dependency_overrides_send_every_request_to_the_standard_handler(
+    client: TestClient, key: dict[str, str], standard_calls: list[str]
+) -> None:
+    app = client.app
+    assert isinstance(app, FastAPI)
+    app.dependency_overrides[get_services] = get_services
+    try:
+        assert _screen(client, key, "一起去公园吧") == "pass"
+    finally:
+        app.dependency_overrides.clear()
+    assert standard_calls == ["/v1/screenings"]

@@ -15,12 +15,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import BaseRoute
 
 from appcomply import __version__
 from appcomply.kernel.errors import DomainError
 from appcomply.web import health, problems
 from appcomply.web.deps import Platform, is_hot_path
+from appcomply.web.hot import HotRoute
 from appcomply.web.middleware import EdgeMiddleware, Metrics
 from appcomply.web.templating import make_templates
 
@@ -59,11 +59,11 @@ def build_app(
     app.add_exception_handler(StarletteHTTPException, problems.http_error_handler)
     app.add_exception_handler(Exception, problems.unexpected_error_handler)
     app.include_router(health.router)
-    # The hot paths again, first and outside the document: each included router is matched route by route, twice
-    # (FastAPI 0.163), so a screening found at its declared place paid ~120 path matches. Each hot path is the same
-    # route object as at its declared place, which it must not shadow (tests/api/test_fast_paths.py checks that no
-    # route declared before it answers the same requests).
-    app.include_router(APIRouter(routes=list[BaseRoute](hot_routes(routers))), include_in_schema=False)
+    # The hot paths again, first and outside the document (web/hot.py): each included router is matched route by
+    # route, twice (FastAPI 0.163), so a screening found at its declared place paid ~120 path matches. Each wraps the
+    # route object at its declared place, which it must not shadow (tests/api/test_fast_paths.py checks that no route
+    # declared before it answers the same requests).
+    app.router.routes.extend(HotRoute(route) for route in hot_routes(routers))
     for router in routers:
         app.include_router(router)
     static = resources.files("appcomply.web") / "static"

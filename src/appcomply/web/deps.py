@@ -111,7 +111,7 @@ def request_reads_only(request: Request) -> bool:
 
 
 class _Unit:
-    """The request's transaction, as the `_session` dependency holds it; `run_ending_transaction` may end it early."""
+    """The request's transaction, as `open_unit` opens it; `run_ending_transaction` may end it early."""
 
     __slots__ = ("ended", "session", "unit")
 
@@ -127,30 +127,38 @@ class _Unit:
 _UNIT: Final = "appcomply.unit"
 
 
-async def _session(request: Request) -> AsyncIterator[Session]:
-    """The request's transaction. Opened on the event loop (a session connects on its first statement, so opening
-    it does no I/O); ended in the thread pool only if it touched the database, so a request answered from the
-    process's caches never waits for a thread to end a transaction it never began."""
+def open_unit(request: Request) -> _Unit:
+    """Open the request's transaction (a session connects on its first statement, so opening it does no I/O) and
+    keep it in the scope, where `run_ending_transaction` finds it."""
     services: Platform = request.app.state.services  # not a dependency: each costs FastAPI time on every request
     factory = services.read_session_factory if request_reads_only(request) else services.session_factory
     unit = transaction_on_use(factory)
     held = _Unit(unit, unit.__enter__())
     request.scope[_UNIT] = held
-    try:
-        yield held.session
-    except BaseException as exc:
-        await _end(held, exc)
-        raise
-    await _end(held, None)
+    return held
 
 
-async def _end(held: _Unit, exc: BaseException | None) -> None:
+async def end_unit(held: _Unit, exc: BaseException | None) -> None:
+    """End the request's transaction if it is not ended yet: in the thread pool only if it touched the database, so
+    a request answered from the process's caches never waits for a thread to end a transaction it never began."""
     if held.ended:
         return
     if used_database(held.session):
         await run_in_threadpool(held.end, exc)
     else:
         held.end(exc)
+
+
+async def session_dependency(request: Request) -> AsyncIterator[Session]:
+    """The request's transaction, as a dependency (`SessionDep`): committed when the handler returns, rolled back if
+    it raises."""
+    held = open_unit(request)
+    try:
+        yield held.session
+    except BaseException as exc:
+        await end_unit(held, exc)
+        raise
+    await end_unit(held, None)
 
 
 async def run_ending_transaction(request: Request, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -180,4 +188,4 @@ async def run_ending_transaction(request: Request, function: Callable[..., T], /
 
 # scope="function": the commit runs after the handler returns and BEFORE the response is sent (D2), so a
 # client never sees a 2xx for a transaction that then fails to commit.
-SessionDep = Annotated[Session, Depends(_session, scope="function")]
+SessionDep = Annotated[Session, Depends(session_dependency, scope="function")]
