@@ -122,22 +122,24 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two writers never deadlock upgrading read locks;
         # it also serialises audit-chain appends on SQLite (A4). Connections marked read-only (readiness
-        # probes, reading requests) begin deferred, so they never queue behind a write, and SQLite itself refuses
-        # their writes (query_only); the pragma is set only when it changes, so a connection pays for it once.
+        # probes, reading requests) begin nothing: each statement is its own read transaction, which in WAL mode never
+        # waits for a writer (what PostgreSQL's reading engine does too), and SQLite itself refuses their writes
+        # (query_only); the pragma is set only when it changes, so a connection pays for it once.
         read_only = bool(conn.get_execution_options().get(READ_ONLY, False))
         info = conn.connection.info
         if info.get("query_only", False) != read_only:
             conn.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
             info["query_only"] = read_only
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if not read_only:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
     """Sessions on the engine; `read_only` ones refuse every write: the ORM guard below refuses it before the database
     sees it, and the database refuses it too.
 
-    On SQLite a reading session is a deferred transaction (it never waits for the write lock) under query_only. On
-    PostgreSQL, on an engine from `make_engine(..., read_only=True)` (the server's), each statement is its own
+    On SQLite a reading session begins no transaction: each statement is its own (it never waits for the write lock),
+    under query_only. On PostgreSQL, on an engine from `make_engine(..., read_only=True)` (the server's), each statement is its own
     read-only transaction in autocommit: a one-query check is one round trip instead of three (BEGIN READ ONLY, the
     query, COMMIT). It sees what a READ COMMITTED transaction would, which takes a new snapshot for each statement
     anyway. On any other PostgreSQL engine the session is a READ ONLY transaction.

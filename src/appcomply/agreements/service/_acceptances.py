@@ -6,8 +6,9 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import Uuid, bindparam, func, select
 
 from appcomply import accounts, audit, vault
 from appcomply.agreements import errors, rules
@@ -99,10 +100,15 @@ def _required(ctx: Ctx, app_id: uuid.UUID) -> tuple[_Required, list[DocumentView
     return _Required(tuple(kinds), documents), views
 
 
+# Built once (SQLAlchemy caches its SQL): on a user's permissions, building the statement cost more than running it.
+_ACCEPTED: Final = select(Acceptance.document_id, Acceptance.version_number).where(
+    Acceptance.user_id == bindparam("user_id", type_=Uuid())
+)
+
+
 def _accepted(ctx: Ctx, user_id: uuid.UUID) -> dict[uuid.UUID, set[int]]:
     accepted: dict[uuid.UUID, set[int]] = defaultdict(set)
-    stmt = select(Acceptance.document_id, Acceptance.version_number).where(Acceptance.user_id == user_id)
-    for document_id, number in ctx.session.execute(stmt):
+    for document_id, number in ctx.session.connection().execute(_ACCEPTED, {"user_id": user_id}):
         accepted[document_id].add(number)
     return accepted
 
