@@ -58,6 +58,14 @@ class AppCache(Generic[T]):
                 self._entries[app_id] = (value, now + self._seconds)
         return value
 
+    def peek(self, app_id: uuid.UUID) -> T | None:
+        """The app's value if this process holds it fresh, else None: for a check that can answer without a session
+        (a request with no unflushed changes, so `get`'s read-through cannot apply)."""
+        entry = self._entries.get(app_id)
+        if entry is not None and entry[1] > self._monotonic():
+            return entry[0]
+        return None
+
     def forget(self, app_id: uuid.UUID) -> None:
         with self._lock:
             self._entries.pop(app_id, None)

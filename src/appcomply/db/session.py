@@ -139,10 +139,10 @@ def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionm
     sees it, and the database refuses it too.
 
     On SQLite a reading session begins no transaction: each statement is its own (it never waits for the write lock),
-    under query_only. On PostgreSQL, on an engine from `make_engine(..., read_only=True)` (the server's), each statement is its own
-    read-only transaction in autocommit: a one-query check is one round trip instead of three (BEGIN READ ONLY, the
-    query, COMMIT). It sees what a READ COMMITTED transaction would, which takes a new snapshot for each statement
-    anyway. On any other PostgreSQL engine the session is a READ ONLY transaction.
+    under query_only. On PostgreSQL, on an engine from `make_engine(..., read_only=True)` (the server's), each
+    statement is its own read-only transaction in autocommit: a one-query check is one round trip instead of three
+    (BEGIN READ ONLY, the query, COMMIT). It sees what a READ COMMITTED transaction would, which takes a new snapshot
+    for each statement anyway. On any other PostgreSQL engine the session is a READ ONLY transaction.
     """
     if not read_only:
         return sessionmaker(bind=engine, expire_on_commit=False)

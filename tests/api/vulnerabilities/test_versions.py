@@ -207,14 +207,17 @@ def _statements(connection: Connection) -> Iterator[list[str]]:
         event.remove(connection, "before_cursor_execute", record)
 
 
-def test_the_check_reads_one_row_and_writes_nothing(
+def test_the_check_reads_the_policies_once_then_answers_from_memory(
     client: TestClient, connection: Connection, app: App, key: dict[str, str], security: dict[str, str]
 ) -> None:
     _release(client, app, key, "5.2.4")
-    _status(client, key, "5.0")  # warm whatever authentication caches
     with _statements(connection) as seen:
-        _status(client, key, "5.0")
-    policy_reads = [s for s in seen if "app_version_policies" in s]
-    assert len(policy_reads) == 1
+        _status(client, key, "5.0")  # reads the app's policies (and warms the key cache)
+    assert len([s for s in seen if "app_version_policies" in s]) == 1
     assert not [s for s in seen if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
                 and "audit" not in s]  # fmt: skip
+    with _statements(connection) as seen:
+        _status(client, key, "5.0")
+    assert seen == []
+    _release(client, app, key, "5.3.0")  # a change in this process is seen at once
+    assert _status(client, key, "5.0")["latest_version"] == "5.3.0"

@@ -82,3 +82,18 @@ def test_an_entry_expires_and_a_zero_lifetime_remembers_nothing(ctx: Ctx) -> Non
     assert cache.get(ctx.session, app_id, lambda: next(counter)) == 1
     assert off.get(ctx.session, app_id, lambda: next(counter)) == 2
     assert off.get(ctx.session, app_id, lambda: next(counter)) == 3
+
+
+def test_peek_answers_only_a_fresh_entry_and_a_flush_empties_it(ctx: Ctx, clock: FixedClock) -> None:
+    monotonic = _Monotonic()
+    cache: AppCache[dict[str, str]] = AppCache(IdentityPolicy, seconds=1, monotonic=monotonic)
+    app_id = make_app(ctx).id
+    assert cache.peek(app_id) is None  # never read: the caller must read the database
+    assert cache.get(ctx.session, app_id, lambda: _requirements(ctx, app_id)) == {}
+    assert cache.peek(app_id) == {}
+    monotonic.now += 1.5
+    assert cache.peek(app_id) is None  # expired: another process may have changed it
+    cache.get(ctx.session, app_id, lambda: _requirements(ctx, app_id))
+    _policy(ctx, app_id, clock, {"publish": "none"})
+    ctx.session.flush()
+    assert cache.peek(app_id) is None  # this process changed it

@@ -62,6 +62,7 @@ from appcomply.vulnerabilities.service._versions import (
     set_manual_minimum,
     set_upgrade,
     version_status,
+    version_status_in_memory,
 )
 
 __all__ = [
@@ -132,5 +133,6 @@ __all__ = [
     "update_incident",
     "update_triage",
     "version_status",
+    "version_status_in_memory",
     "view_clock",
 ]

@@ -9,12 +9,17 @@ manual minimum).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from packaging.version import Version
+from sqlalchemy import Uuid, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from appcomply import accounts, apps, audit
+from appcomply.db.cache import AppCache
 from appcomply.kernel.context import Ctx
 from appcomply.kernel.ids import new_id
 from appcomply.vulnerabilities import rules
@@ -220,29 +225,69 @@ _MESSAGES: Final = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class _Policy:
+    """A platform's policy as the version check reads it; the reasons with their parsed versions, newest first."""
+
+    required: str | None
+    recommended: str | None
+    latest: str | None
+    reasons: tuple[tuple[Version, UpgradeReason], ...]
+
+
+# Every platform's policy of an app, per process: the check on every app start then reads no database. A change in this
+# process is seen at once, one made by another worker within a second (db/cache.py); a forced upgrade waits that long.
+_POLICIES: Final = AppCache[Mapping[str, _Policy]](VersionPolicy)
+_APP_POLICIES: Final = select(
+    _POLICY.c.platform, _POLICY.c.minimum_required, _POLICY.c.minimum_recommended, _POLICY.c.latest_version,
+    _POLICY.c.reasons,
+).where(_POLICY.c.app_id == bindparam("app_id", type_=Uuid()))  # fmt: skip
+
+
+def _load_policies(ctx: Ctx, app_id: uuid.UUID) -> Mapping[str, _Policy]:
+    rows = ctx.session.connection().execute(_APP_POLICIES, {"app_id": app_id})
+    return MappingProxyType({
+        platform: _Policy(required, recommended, latest, tuple(
+            (rules.parse_version(r["fixed_in"]), UpgradeReason(**r)) for r in reasons
+        ))
+        for platform, required, recommended, latest, reasons in rows
+    })  # fmt: skip
+
+
 def version_status(ctx: Ctx, *, platform: str, version: str) -> VersionStatusRead:
-    """What the calling app should do for a user on `platform` `version`: one primary-key read of the policy.
-    An app (API key) only; a platform with no policy is ok. VersionInvalid."""
+    """What the calling app should do for a user on `platform` `version`: from the app's policies in memory, or one
+    read of them. An app (API key) only; a platform with no policy is ok. VersionInvalid."""
     parsed = rules.parse_version(version)
-    row = ctx.session.execute(
-        select(_POLICY.c.minimum_required, _POLICY.c.minimum_recommended, _POLICY.c.latest_version, _POLICY.c.reasons)
-        .where(_POLICY.c.app_id == ctx.actor.app_id, _POLICY.c.platform == platform)
-    ).first()  # fmt: skip
-    if row is None:
+    app_id = ctx.actor.app_id
+    assert app_id is not None  # noqa: S101 - the route admits app keys only
+    policies = _POLICIES.get(ctx.session, app_id, lambda: _load_policies(ctx, app_id))
+    return _status(policies.get(platform), parsed, platform=platform, version=version)
+
+
+def version_status_in_memory(app_id: uuid.UUID, *, platform: str, version: str) -> VersionStatusRead | None:
+    """`version_status` while this process holds the app's policies (no database, no session), else None."""
+    policies = _POLICIES.peek(app_id)
+    if policies is None:
+        return None
+    return _status(policies.get(platform), rules.parse_version(version), platform=platform, version=version)
+
+
+def _status(policy: _Policy | None, parsed: Version, *, platform: str, version: str) -> VersionStatusRead:
+    if policy is None:
         return VersionStatusRead(status="ok", platform=platform, version=version, minimum_version=None,
                                  recommended_version=None, latest_version=None, reason=None)  # fmt: skip
-    required, recommended, latest, reasons = row
+    required, recommended = policy.required, policy.recommended
     status = rules.upgrade_status(parsed, minimum_required=required, minimum_recommended=recommended)
     reason = None
     if status is not UpgradeStatus.OK:
         target = required if status is UpgradeStatus.REQUIRED else recommended
-        applying = [UpgradeReason(**r) for r in reasons if parsed < rules.parse_version(r["fixed_in"])]
+        applying = [r for fixed_in, r in policy.reasons if parsed < fixed_in]
         code = "vulnerability_fixed" if any(r.vulnerability_id for r in applying) else "minimum_version"
         zh, en = _MESSAGES[status]
         reason = StatusReason(code=code, message_zh=zh.format(v=target), message_en=en.format(v=target),
                               vulnerabilities=applying)  # fmt: skip
     return VersionStatusRead(status=status.value, platform=platform, version=version, minimum_version=required,
-                             recommended_version=recommended, latest_version=latest, reason=reason)  # fmt: skip
+                             recommended_version=recommended, latest_version=policy.latest, reason=reason)  # fmt: skip
 
 
 # --- users' versions -------------------------------------------------------------------------------------------------
