@@ -254,7 +254,8 @@ class UpgradeLink(Base):
 
 class VersionPolicy(Base):
     """Per app and platform, what the version check answers, precomputed whenever a release, a fix link, a
-    vulnerability's state or the manual minimum changes: the check itself is one primary-key read."""
+    vulnerability's state or the manual minimum changes: the check reads an app's policies once a second per
+    process (service/_versions.py)."""
 
     __tablename__ = "app_version_policies"
 

@@ -37,7 +37,7 @@ class Platform(Protocol):
     def session_factory(self) -> sessionmaker[Session]: ...
     @property
     def read_session_factory(self) -> sessionmaker[Session]:
-        """Sessions that only read: no write lock on SQLite, a READ ONLY transaction on PostgreSQL."""
+        """Sessions that only read, each statement its own read-only transaction (`db.session.make_session_factory`)."""
         ...
 
     @property
@@ -80,7 +80,7 @@ def writes(endpoint: F) -> F:
 
 
 def reads_only(endpoint: F) -> F:
-    """Mark a POST route that changes nothing (a check, a screening): it gets a read-only transaction, which on
+    """Mark a POST route that changes nothing (a check, a screening): it gets a read-only session, which on
     SQLite does not wait for the write lock. A write in it raises `WriteInReadOnlyTransaction`."""
     setattr(endpoint, _TRANSACTION, "read")
     return endpoint
