@@ -182,8 +182,8 @@ class AuditSettings(BaseModel):
     retention_days: int = Field(default=183, ge=183, description="Audit retention; the law requires ≥ 6 months.")
     chain_in_process: bool = Field(
         default=True,
-        description="`appcomply serve` chains committed audit entries itself (a background thread in every process). "
-        "Off: nothing chains them until `appcomply audit chain` or `audit verify` runs.",
+        description="`appcomply serve` and `appcomply worker` chain committed audit entries themselves (a background "
+        "thread in every process). Off: nothing chains them until `appcomply audit chain` or `audit verify` runs.",
     )
     chain_interval_seconds: float = Field(
         default=1.0, ge=0.05, le=60,

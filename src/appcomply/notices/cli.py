@@ -11,10 +11,12 @@ from typing import Annotated, cast
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
+from appcomply.audit import AuditChainer
 from appcomply.kernel.clock import Clock
 from appcomply.kernel.runner import Runner, emit
 from appcomply.notices import service
 from appcomply.notices.service import DeliveryReport, NoticesEnv
+from appcomply.settings import Settings
 
 
 def _runner(ctx: typer.Context) -> Runner:
@@ -31,12 +33,15 @@ def worker(
 ) -> None:
     """Deliver queued notices (inbox, SMS, e-mail) with retries; stops cleanly on Ctrl-C or SIGTERM.
 
-    Run as many as needed on PostgreSQL: each claims its own notices (FOR UPDATE SKIP LOCKED).
+    Run as many as needed on PostgreSQL: each claims its own notices (FOR UPDATE SKIP LOCKED). Like the server, it
+    chains the audit entries it commits (settings: audit.chain_in_process), the last ones before it exits.
     """
     runner = _runner(ctx)
     env = cast(NoticesEnv, runner.services_value("notices"))
     factory = cast(sessionmaker[Session], runner.services_value("session_factory"))
     clock = cast(Clock, runner.services_value("clock"))
+    audit_settings = cast(Settings, runner.services_value("settings")).audit
+    chainer = AuditChainer(factory, interval=audit_settings.chain_interval_seconds)
     stop = threading.Event()
     name = f"{os.uname().nodename}-{os.getpid()}"
 
@@ -48,6 +53,8 @@ def worker(
     wait = interval if interval is not None else env.limits.drain_interval_seconds
     if not once:
         typer.echo(f"worker {name}: delivering notices every {wait:g} s when idle; Ctrl-C stops", err=True)
+    if audit_settings.chain_in_process:
+        chainer.start()
     try:
         total = service.drain(
             factory, clock=clock, env=env, worker=name, stop=stop, interval=wait, once=once, on_report=_progress
@@ -55,6 +62,8 @@ def worker(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if audit_settings.chain_in_process:
+            chainer.stop()  # chains what the last steps committed
     summary = {"worker": name, **_as_dict(total)}
     emit(summary, as_json=as_json, text=f"worker {name}: " + _line(total))
 

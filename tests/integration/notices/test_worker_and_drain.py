@@ -16,9 +16,10 @@ import uuid
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from appcomply import notices
+from appcomply import audit, notices
+from appcomply.audit.models import AuditEntry
 from appcomply.bootstrap import build_services, create_app
 from appcomply.db.migrate import upgrade
 from appcomply.db.session import unit_of_work
@@ -75,6 +76,11 @@ def test_worker_once_delivers_everything_due_and_exits(tmp_path: Path) -> None:
     assert (summary["claimed"], summary["sent"]) == (10, 10)
     assert "claimed 4, sent 4" in done.stderr  # progress per step (batches of 4)
     assert _statuses(settings) == ["sent"] * 10
+    services = build_services(settings)
+    with services.session_factory() as session:  # the worker chained its own entries (the deliveries) before exiting
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) > 0
+        assert audit.count_unchained(session) == 0
+    services.engine.dispose()
 
 
 def test_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
