@@ -289,3 +289,18 @@ def test_an_activity_names_one_of_the_apps_declared_features(
     assert response.json()["features"] == ["发帖"]
     assert connection.scalar(select(func.count()).select_from(ProcessingActivity)) == 0
     assert client.post(url, json={**POSTING, "feature": "发帖"}, headers=staff).status_code == 201
+
+
+def test_a_change_to_the_map_is_seen_by_the_next_check_at_once(
+    client: TestClient, app: App, key: str, staff: dict[str, str], policy: Version, mapped: None
+) -> None:
+    # The process keeps each app's map in memory for the checks; a change made here must not wait for it to expire.
+    user_id = _user(client, key)
+    assert _check(client, key, user_id)["reason"] == "consent.not_granted"  # the map is now in memory
+    assert client.delete(f"/v1/apps/{app.id}/processing-activities/personalised_ads", headers=staff).status_code == 204
+    response = client.post(
+        "/v1/consent-checks", json={"user_id": user_id, "activity": "personalised_ads"}, headers=_auth(key)
+    )
+    assert response.status_code == 404
+    assert client.post(f"/v1/apps/{app.id}/processing-activities", json=ADS, headers=staff).status_code == 201
+    assert _check(client, key, user_id)["reason"] == "consent.not_granted"

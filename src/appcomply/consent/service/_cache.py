@@ -2,18 +2,19 @@
 processing map, and whether a privacy policy is in force.
 
 Checks are the hot path (DESIGN.md: >= 1,500/s over HTTP); reading the map per check would triple their queries.
-Changes made in this process drop the app's entry at once; changes made by another process are seen within
-`TTL_SECONDS`. "A privacy policy is in force" can only turn true (a published version is never withdrawn, a newer
-one supersedes it), so only a true answer is kept.
+The map is kept by `db.cache.AppCache`: a change to an app's activities made in this process drops the app's entry
+when it is flushed and again when it commits; one made by another process is seen within a second, as is a change
+of the app's types. "A privacy policy is in force" can only turn true (a published version is never withdrawn, a
+newer one supersedes it), so only a true answer is kept.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final
 
 from sqlalchemy import select
@@ -22,39 +23,33 @@ from appcomply import agreements, apps
 from appcomply.consent import rules
 from appcomply.consent.models import ProcessingActivity
 from appcomply.consent.service._convert import to_rule
+from appcomply.db.cache import AppCache
 from appcomply.kernel.context import Ctx
-
-TTL_SECONDS: Final = 1.0
 
 
 @dataclass(frozen=True, slots=True)
 class AppFacts:
     app_types: tuple[int, ...]
     activities: Mapping[str, rules.Activity]  # the current map by key
-    read_at: float
 
 
+_FACTS: Final = AppCache[AppFacts](ProcessingActivity)
 _lock = threading.Lock()
-_facts: dict[uuid.UUID, AppFacts] = {}
 _policy_in_force: set[uuid.UUID] = set()
 
 
 def app_facts(ctx: Ctx, app_id: uuid.UUID) -> AppFacts:
-    """The app's types and current map, read at most once per TTL in this process. Refused: AppNotFound."""
-    now = time.monotonic()
-    cached = _facts.get(app_id)
-    if cached is not None and now - cached.read_at < TTL_SECONDS:
-        return cached
+    """The app's types and current map, read at most once a second in this process. Refused: AppNotFound."""
+    return _FACTS.get(ctx.session, app_id, lambda: _read_facts(ctx, app_id))
+
+
+def _read_facts(ctx: Ctx, app_id: uuid.UUID) -> AppFacts:
     app = apps.get_app(ctx, app_id)
     stmt = select(ProcessingActivity).where(
         ProcessingActivity.app_id == app_id, ProcessingActivity.archived_at.is_(None)
     )
-    facts = AppFacts(
-        app_types=tuple(app.app_types), activities={r.key: to_rule(r) for r in ctx.session.scalars(stmt)}, read_at=now
-    )
-    with _lock:
-        _facts[app_id] = facts
-    return facts
+    activities = {r.key: to_rule(r) for r in ctx.session.scalars(stmt)}
+    return AppFacts(app_types=tuple(app.app_types), activities=MappingProxyType(activities))
 
 
 def policy_in_force(ctx: Ctx, app_id: uuid.UUID) -> bool:
@@ -65,9 +60,3 @@ def policy_in_force(ctx: Ctx, app_id: uuid.UUID) -> bool:
         with _lock:
             _policy_in_force.add(app_id)
     return found
-
-
-def forget(app_id: uuid.UUID) -> None:
-    """Drop the app's map after a change in this process."""
-    with _lock:
-        _facts.pop(app_id, None)

@@ -15,7 +15,6 @@ from appcomply.consent import errors, rules
 from appcomply.consent.events import ConsentEvent
 from appcomply.consent.models import ProcessingActivity
 from appcomply.consent.schemas import ActivityBody, ActivityCreate, ActivityRead, RecipientModel
-from appcomply.consent.service._cache import forget
 from appcomply.consent.service._convert import to_rule
 from appcomply.kernel.context import Ctx
 
@@ -101,7 +100,6 @@ def create_activity(ctx: Ctx, app_id: uuid.UUID, body: ActivityCreate) -> Proces
     except IntegrityError as exc:
         raise errors.ActivityExists(f"the app already has an activity '{body.key}'") from exc
     audit.record(ctx, ConsentEvent.ACTIVITY_CREATED, subject=_ref(row), app_id=app_id, data=_audit_data(row))
-    forget(app_id)
     return row
 
 
@@ -113,7 +111,6 @@ def replace_activity(ctx: Ctx, app_id: uuid.UUID, key: str, body: ActivityBody) 
         setattr(row, name, value)
     row.updated_at = ctx.clock.now()
     audit.record(ctx, ConsentEvent.ACTIVITY_CHANGED, subject=_ref(row), app_id=app_id, data=_audit_data(row))
-    forget(app_id)
     return row
 
 
@@ -125,7 +122,6 @@ def archive_activity(ctx: Ctx, app_id: uuid.UUID, key: str) -> None:
     row.archived_at = ctx.clock.now()
     row.key = f"{row.key}~{row.id.hex[:12]}"  # frees the key; the ledger keeps the original in its subjects
     audit.record(ctx, ConsentEvent.ACTIVITY_ARCHIVED, subject=_ref(row), app_id=app_id, data={"key": key})
-    forget(app_id)
 
 
 def analyse_app(ctx: Ctx, app_id: uuid.UUID) -> list[rules.Finding]:
