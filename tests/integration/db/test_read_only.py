@@ -93,8 +93,10 @@ def test_a_connection_idle_in_the_pool_is_pinged_and_a_dead_one_replaced(
         first_pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
     with reading_engine.connect() as conn:  # back at once: the same connection, not pinged
         assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() == first_pid
-    with make_engine(reading_engine.url.render_as_string(hide_password=False)).connect() as admin:
-        admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(first_pid)})")  # the server drops it while idle
+    admin = make_engine(reading_engine.url.render_as_string(hide_password=False))
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(first_pid)})")  # the server drops it while idle
+    admin.dispose()
     monkeypatch.setattr(session_module, "PING_AFTER_IDLE_SECONDS", 0.0)
     with reading_engine.connect() as conn:  # the ping finds it dead; the pool connects anew, the caller sees nothing
         assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != first_pid
