@@ -2,8 +2,9 @@
 
 Hot path per text: one fold-and-strip pass and one repeat-collapse pass (native, see normalise.py), one
 automaton search (term variants, allow phrases and the detectors' contact hints together; a second, small
-one only when the text has an ASCII letter, a third only when it has a repeat) and a `.`/`@` test. Only texts with a match or a dot go on to offset
-mapping, the allow-list, detectors and hits.
+one only when the text has an ASCII letter, a third only when it has a repeat) and a `.`/`@` test. Only
+texts with a match or a dot go on to offset mapping, the allow-list, detectors and hits (native loops when
+the extension is built).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from appcomply.content.engine.normalise import (
     IndexMap,
     collapse,
     fold,
+    native_collect,
+    native_hits,
     normalise_term,
     positions,
     record_factory,
@@ -109,7 +112,7 @@ _MixSearch = tuple[ahocorasick_rs.AhoCorasick, Callable[[int, str], bool]]  # (a
 class _Patterns:
     """One automaton and what its pattern indexes stand for: term codes, allow phrases, contact hints."""
 
-    __slots__ = ("allow", "automaton", "codes", "hint_only", "hints", "many", "pinyin", "special")
+    __slots__ = ("allow", "automaton", "codes", "fields", "hint_only", "hints", "many", "pinyin", "special")
 
     def __init__(
         self,
@@ -133,6 +136,7 @@ class _Patterns:
         self.hints |= frozenset(range(count, count + len(new)))
         self.hint_only = count  # indexes from here on are contact hints and nothing else
         self.special = allow | self.hints  # one set test per match in the hot loop
+        self.fields = (self.codes, self.many, self.special, self.allow, self.hints)  # `_collect`'s arguments
         # Pinyin mixed with characters is searched for only in automata with a pinyin variant (transliterate.py).
         self.pinyin = any(c >= 0 and c >> 2 & 3 == 1 for c in codes) or any(
             c >> 2 & 3 == 1 for group in many.values() for c in group
@@ -336,13 +340,13 @@ _Candidate = tuple[int, int, str, int, int, str, int, int, bool]
 order by plain tuple comparison (the sequence number keeps it from comparing further)."""
 
 
-def _plain_evasions() -> dict[tuple[int, bool], tuple[str, ...]]:
-    """Evasions of a span with nothing folded or removed inside it, by (variant family code, stretched)."""
-    return {
-        (code, stretched): tuple(f for f in _EVASION_ORDER if f == family or (stretched and f == "repeat"))
-        for code, family in enumerate(_FAMILIES)
+def _plain_evasions() -> tuple[tuple[str, ...], ...]:
+    """Evasions of a span with nothing folded or removed inside it, at variant family code * 2 + stretched."""
+    return tuple(
+        tuple(f for f in _EVASION_ORDER if f == family or (stretched and f == "repeat"))
+        for family in _FAMILIES
         for stretched in (False, True)
-    }
+    )
 
 
 _PLAIN_EVASIONS: Final = _plain_evasions()
@@ -367,18 +371,18 @@ def _screen_matches(
     hint = False
     terms = lexicon._terms
     found, latin, exact = matches
-    runs_of = stripped if collapsed is not stripped else None
-    if found:
-        hint = _collect(found, lexicon._main, terms, candidates, allowed, text, collapsed, runs_of, pos, kind)
-    if latin:
-        hint |= _collect(latin, lexicon._latin, terms, candidates, allowed, text, collapsed, runs_of, pos, kind)
+    starts, ends = runs(stripped) if collapsed is not stripped and (found or latin) else (None, None)
+    out = (terms, candidates, allowed, text)
+    for table, matched in ((lexicon._main, found), (lexicon._latin, latin)):
+        if matched:
+            hint |= _collect_matches(matched, *table.fields, *out, collapsed, starts, ends, pos, kind, False, _is_word)
     if exact and lexicon._exact is not None:
-        _collect(exact, lexicon._exact, terms, candidates, allowed, text, stripped, None, pos, kind, exact=True)
+        _collect_matches(exact, *lexicon._exact.fields, *out, stripped, None, None, pos, kind, True, _is_word)
     if allowed and candidates:
         candidates = [c for c in candidates if not _is_allowed(allowed, c[0], -c[1])]
     if len(candidates) > 1:
         candidates = _merge_overlaps(candidates)
-    hits = _hits(candidates, terms, text, stripped, pos)
+    hits = _build_hits(candidates, terms, text, stripped, pos is None, *_HIT_ARGS)
     if hint or may_link(text):
         detected = _detector_hits(text, stripped, allowed, unchanged=pos is None)
         if detected:
@@ -389,39 +393,42 @@ def _screen_matches(
     return _new_result(Verdict.BLOCK if blocked else Verdict.REVIEW, tuple(hits))
 
 
-def _collect(
+def _collect(  # the positional signature of the native `collect`
     found: list[_Match],
-    table: _Patterns,
+    codes: array[int],
+    many: Mapping[int, tuple[int, ...]],
+    special: frozenset[int],
+    allow: frozenset[int],
+    hints: frozenset[int],
     terms: tuple[_TermInfo, ...],
     candidates: list[_Candidate],
     allowed: list[tuple[int, int]],
     text: str,
     searched: str,
-    runs_of: str | None,
+    starts: IndexMap | None,
+    ends: IndexMap | None,
     pos: IndexMap | None,
     kind: str | None,
-    *,
-    exact: bool = False,
+    exact: bool,
+    is_word: Callable[[str, int, int], bool],
 ) -> bool:
     """Append the candidates (and allow spans) of automaton matches; True if a contact hint matched.
 
-    `searched` is the text the automaton ran on; `runs_of` is the stripped text when that was its
-    repeat-collapsed form, else None.
+    `searched` is the text the automaton ran on; `starts` and `ends` are `runs(stripped)` when that was its
+    repeat-collapsed form, else None. The native `collect` (normalise.py) does the same in one C loop.
     """
-    codes, many, special, allow, hints = table.codes, table.many, table.special, table.allow, table.hints
     append, hint = candidates.append, False
-    repeats = runs_of is not None
-    starts, ends = runs(runs_of) if runs_of is not None else ((), ())
+    repeats = starts is not None and ends is not None
     for index, start, end in found:
         code = codes[index]
         if index in special:  # rare: an allow phrase or a contact hint
             hint |= index in hints
             if index in allow:
-                ss, se = (starts[start], ends[end - 1]) if repeats else (start, end)
+                ss, se = (starts[start], ends[end - 1]) if repeats else (start, end)  # type: ignore[index]
                 allowed.append((pos[ss], pos[se - 1] + 1) if pos is not None else (ss, se))
             if code == _NONE:
                 continue
-        ss, se = (starts[start], ends[end - 1]) if repeats else (start, end)
+        ss, se = (starts[start], ends[end - 1]) if repeats else (start, end)  # type: ignore[index]
         os, oe = (pos[ss], pos[se - 1] + 1) if pos is not None else (ss, se)
         for c in (code,) if code >= 0 else many[index]:
             stretch = c & _STRETCH
@@ -430,26 +437,35 @@ def _collect(
             term_text, _, _, scopes = terms[c >> 4]
             if scopes and kind not in scopes:
                 continue
-            if c & _LATIN and not _is_word(text, os, oe):
+            if c & _LATIN and not is_word(text, os, oe):
                 continue
             evidence = searched[start:end]
             append((os, -oe, term_text, len(candidates), c, evidence, ss, se, se - ss != end - start))
     return hint
 
 
-def _hits(
-    candidates: list[_Candidate], terms: tuple[_TermInfo, ...], text: str, stripped: str, pos: IndexMap | None
+def _hits(  # the positional signature of the native `hits`
+    candidates: list[_Candidate],
+    terms: tuple[_TermInfo, ...],
+    text: str,
+    stripped: str,
+    unchanged: bool,
+    plain: tuple[tuple[str, ...], ...],
+    evasions_of: Callable[[str, int, str, bool], tuple[str, ...]],
+    families: tuple[str, ...],
+    new_hit: Callable[..., Hit],
 ) -> list[Hit]:
+    """The hits of the kept candidates; `unchanged` when the text needed no offset map (nothing folded or removed)."""
     hits = []
     for start, neg_end, term_text, _, code, evidence, ss, se, stretched in candidates:
         _, category, level, _ = terms[code >> 4]
         end = -neg_end
         family = code >> 2 & 3
-        if pos is None or text[start:end] == stripped[ss:se]:  # nothing folded, no noise inside the span
-            evasions = _PLAIN_EVASIONS[family, stretched]
+        if unchanged or text[start:end] == stripped[ss:se]:  # nothing folded, no noise inside the span
+            evasions = plain[family * 2 + stretched]
         else:
-            evasions = _evasions(text[start:end], se - ss, _FAMILIES[family], stretched=stretched)
-        hits.append(_new_hit(term_text, category, level, start, end, evidence, evasions, None))
+            evasions = evasions_of(text[start:end], se - ss, families[family], stretched)
+        hits.append(new_hit(term_text, category, level, start, end, evidence, evasions, None))
     return hits
 
 
@@ -529,6 +545,16 @@ def _record_factory(cls: type[_R]) -> Callable[..., _R]:
 
 _new_hit: Final = _record_factory(Hit)
 _new_result: Final = _record_factory(ScreeningResult)
+
+
+def _evasions_of(span: str, stripped_len: int, family: str, stretched: bool) -> tuple[str, ...]:
+    return _evasions(span, stripped_len, family, stretched=stretched)
+
+
+_HIT_ARGS: Final = (_PLAIN_EVASIONS, _evasions_of, _FAMILIES, _new_hit)
+# The native loops of normalise.py's extension when it is built (same results, see test_native.py).
+_collect_matches: Final[Callable[..., bool]] = native_collect if native_collect is not None else _collect
+_build_hits: Final[Callable[..., list[Hit]]] = native_hits if native_hits is not None else _hits
 
 
 def compile_lexicon(

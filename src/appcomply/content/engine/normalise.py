@@ -89,15 +89,19 @@ fold: Callable[[str], str]
 strip: Callable[[str], str]
 collapse: Callable[[str], str]
 record_factory: Callable[[type, tuple[str, ...]], Callable[..., Any]] | None
+# matcher.py's `_collect` and `_hits` as C loops (the Python functions there are the fallback).
+native_collect: Callable[..., bool] | None
+native_hits: Callable[..., list[Any]] | None
 if _fold is not None:
     _table = array("I", _CODES)
     assert _table.itemsize == 4  # noqa: S101 - the extension reads uint32
     _fold.configure(_table.tobytes())
     fold, strip, collapse = _fold.fold, _fold.strip, _fold.collapse
     record_factory = _fold.record_factory
+    native_collect, native_hits = _fold.collect, _fold.hits
 else:
     fold, strip, collapse = _py_fold, _py_strip, _py_collapse
-    record_factory = None
+    record_factory = native_collect = native_hits = None
 PURE_PYTHON: Final = _fold is None
 normalise_term = strip
 collapse_repeats = collapse
