@@ -206,10 +206,7 @@ class CompiledLexicon:
         self.term_count = len(terms)
         self.variant_count = len(patterns)
         self._terms = tuple(terms)
-        main, exact = _partition(patterns, codes, many, allow)
-        latin = array("q", [i for i in main if _has_letter(patterns[i])])
-        if latin:
-            main = array("q", [i for i in main if not _has_letter(patterns[i])])
+        main, latin, exact = _partition(patterns, codes, many, allow)
         # The exact automaton can only match where the text repeats a character that some exact pattern
         # repeats (哈 for 哈哈), unless it holds unstretchable patterns without a repeat (then any text with a
         # repeat needs it). One regex search instead of an automaton search for most texts with a repeat.
@@ -303,12 +300,12 @@ _has_letter: Final = re.compile("[a-z]").search  # normalised text is lower case
 
 def _partition(
     patterns: list[str], codes: array[int], many: Mapping[int, tuple[int, ...]], allow: frozenset[int]
-) -> tuple[array[int], array[int]]:
-    """Indexes of the patterns matched in collapsed text, and of those matched in stripped text only."""
-    main, exact = array("q"), array("q")  # ints in arrays: 330k int objects would cost ~10 MB
+) -> tuple[array[int], array[int], array[int]]:
+    """Indexes of the patterns matched in collapsed text (without, with an ASCII letter) and in stripped text."""
+    main, latin, exact = array("q"), array("q"), array("q")  # ints in arrays: 330k int objects would cost ~10 MB
     for i, pattern in enumerate(patterns):
         if collapse(pattern) is pattern:
-            main.append(i)
+            (latin if _has_letter(pattern) else main).append(i)
             code = codes[i]
             if code >= 0 and code & _STRETCH:
                 continue  # the common case
@@ -317,7 +314,7 @@ def _partition(
         elif not (i in allow or codes[i] != _NONE):
             continue
         exact.append(i)
-    return main, exact
+    return main, latin, exact
 
 
 def _mixes_term(table: _Patterns, terms: tuple[_TermInfo, ...], index: int, span: str) -> bool:
