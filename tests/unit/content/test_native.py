@@ -121,7 +121,7 @@ def _both_collects(text: str) -> tuple[list[object], list[object]]:
             )
             out.append((hint, candidates, allowed))
             hits = (normalise.native_hits if collect is normalise.native_collect else matcher._hits)(
-                candidates, ENGINE._terms, text, stripped, pos is None, *matcher._HIT_ARGS
+                list(candidates), allowed, ENGINE._terms, text, stripped, pos is None, *matcher._HIT_ARGS
             )
             out.append(hits)
     return results

@@ -514,37 +514,111 @@ static PyObject *candidate_hit(PyObject *candidate, PyObject *const *args) {
     return hit;
 }
 
-/* hits(candidates, terms, text, stripped, unchanged, plain, evasions, families, new_hit) -> list[Hit]:
- * matcher._hits, with `unchanged` for `pos is None`, `plain` the 8 plain evasion tuples by family * 2 + stretched,
- * `evasions(span, stripped_len, family, stretched)` for spans with something folded or removed inside. */
+/* 1 if some allow span (a, b) of `allowed` holds [start, end), 0 if none, -1 on error. */
+static int span_allowed(PyObject *allowed, Py_ssize_t start, Py_ssize_t end) {
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(allowed); i++) {
+        PyObject *span = PyList_GET_ITEM(allowed, i);
+        if (!PyTuple_Check(span) || PyTuple_GET_SIZE(span) != 2) {
+            PyErr_SetString(PyExc_TypeError, "allow spans must be (start, end) tuples");
+            return -1;
+        }
+        Py_ssize_t a = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 0)), b = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 1));
+        if ((a == -1 || b == -1) && PyErr_Occurred()) return -1;
+        if (a <= start && end <= b) return 1;
+    }
+    return 0;
+}
+
+static int candidate_span(PyObject *candidate, Py_ssize_t *start, Py_ssize_t *end) {
+    if (!PyTuple_Check(candidate) || PyTuple_GET_SIZE(candidate) != 9) {
+        PyErr_SetString(PyExc_TypeError, "candidates must be 9-tuples");
+        return -1;
+    }
+    *start = PyLong_AsSsize_t(PyTuple_GET_ITEM(candidate, 0));
+    *end = -PyLong_AsSsize_t(PyTuple_GET_ITEM(candidate, 1));
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* The candidates outside every allow span, sorted, with one of each run of overlapping candidates of the same
+ * term (matcher._merge_overlaps); a new list. */
+static PyObject *kept_candidates(PyObject *candidates, PyObject *allowed) {
+    Py_ssize_t n = PyList_GET_SIZE(candidates), start, end;
+    PyObject *kept = PyList_New(0);
+    if (kept == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *candidate = PyList_GET_ITEM(candidates, i);
+        if (candidate_span(candidate, &start, &end) < 0) goto fail;
+        int skip = PyList_GET_SIZE(allowed) ? span_allowed(allowed, start, end) : 0;
+        if (skip < 0 || (!skip && PyList_Append(kept, candidate) < 0)) goto fail;
+    }
+    n = PyList_GET_SIZE(kept);
+    if (n < 2) return kept;
+    if (PyList_Sort(kept) < 0) goto fail;
+    PyObject *texts = PySet_New(NULL);
+    if (texts == NULL) goto fail;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (PySet_Add(texts, PyTuple_GET_ITEM(PyList_GET_ITEM(kept, i), 2)) < 0) {
+            Py_DECREF(texts);
+            goto fail;
+        }
+    }
+    Py_ssize_t distinct = PySet_GET_SIZE(texts);
+    Py_DECREF(texts);
+    if (distinct == n) return kept; /* every term once: nothing to merge */
+    PyObject *merged = PyList_New(0), *last_end = PyDict_New();
+    if (merged == NULL || last_end == NULL) goto fail_merge;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *candidate = PyList_GET_ITEM(kept, i), *term = PyTuple_GET_ITEM(candidate, 2);
+        if (candidate_span(candidate, &start, &end) < 0) goto fail_merge;
+        PyObject *last = PyDict_GetItemWithError(last_end, term); /* borrowed */
+        if (last == NULL && PyErr_Occurred()) goto fail_merge;
+        Py_ssize_t bound = last == NULL ? -1 : PyLong_AsSsize_t(last);
+        if (bound == -1 && PyErr_Occurred()) goto fail_merge;
+        if (start < bound) continue;
+        PyObject *end_obj = PyLong_FromSsize_t(end);
+        int failed = end_obj == NULL || PyList_Append(merged, candidate) < 0 ||
+                     PyDict_SetItem(last_end, term, end_obj) < 0;
+        Py_XDECREF(end_obj);
+        if (failed) goto fail_merge;
+    }
+    Py_DECREF(last_end);
+    Py_DECREF(kept);
+    return merged;
+fail_merge:
+    Py_XDECREF(merged);
+    Py_XDECREF(last_end);
+fail:
+    Py_DECREF(kept);
+    return NULL;
+}
+
+/* hits(candidates, allowed, terms, text, stripped, unchanged, plain, evasions, families, new_hit) -> list[Hit]:
+ * matcher._hits - the candidates outside the allow spans, merged, as Hit records - with `unchanged` for
+ * `pos is None`, `plain` the 8 plain evasion tuples by family * 2 + stretched, `evasions(span, stripped_len,
+ * family, stretched)` for spans with something folded or removed inside. */
 static PyObject *hits(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 9) {
-        PyErr_SetString(PyExc_TypeError, "hits() takes 9 arguments");
+    if (nargs != 10) {
+        PyErr_SetString(PyExc_TypeError, "hits() takes 10 arguments");
         return NULL;
     }
-    PyObject *candidates = args[0];
-    if (!PyList_Check(candidates) || !PyTuple_Check(args[1]) || !PyUnicode_Check(args[2]) ||
-        !PyUnicode_Check(args[3]) || !PyTuple_Check(args[5]) || PyTuple_GET_SIZE(args[5]) != 8 ||
-        !PyCallable_Check(args[6]) || !PyTuple_Check(args[7]) || PyTuple_GET_SIZE(args[7]) != 4 ||
-        !PyCallable_Check(args[8])) {
+    PyObject *const *rest = args + 1; /* candidate_hit's arguments: args[0] is unused there */
+    if (!PyList_Check(args[0]) || !PyList_Check(args[1]) || !PyTuple_Check(rest[1]) || !PyUnicode_Check(rest[2]) ||
+        !PyUnicode_Check(rest[3]) || !PyTuple_Check(rest[5]) || PyTuple_GET_SIZE(rest[5]) != 8 ||
+        !PyCallable_Check(rest[6]) || !PyTuple_Check(rest[7]) || PyTuple_GET_SIZE(rest[7]) != 4 ||
+        !PyCallable_Check(rest[8])) {
         PyErr_SetString(PyExc_TypeError, "hits(): bad argument types");
         return NULL;
     }
+    PyObject *candidates = kept_candidates(args[0], args[1]);
+    if (candidates == NULL) return NULL;
     Py_ssize_t n = PyList_GET_SIZE(candidates);
     PyObject *result = PyList_New(n);
-    if (result == NULL) return NULL;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *candidate = Py_NewRef(PyList_GET_ITEM(candidates, i));
-        PyObject *hit = candidate_hit(candidate, args);
-        Py_DECREF(candidate);
-        if (hit == NULL || PyList_GET_SIZE(candidates) != n) {
-            if (hit != NULL) PyErr_SetString(PyExc_RuntimeError, "candidates changed size");
-            Py_XDECREF(hit);
-            Py_DECREF(result);
-            return NULL;
-        }
-        PyList_SET_ITEM(result, i, hit);
+    for (Py_ssize_t i = 0; result != NULL && i < n; i++) {
+        PyObject *hit = candidate_hit(PyList_GET_ITEM(candidates, i), rest); /* `candidates` is ours alone */
+        if (hit == NULL) Py_CLEAR(result);
+        else PyList_SET_ITEM(result, i, hit);
     }
+    Py_DECREF(candidates);
     return result;
 }
 

@@ -375,11 +375,7 @@ def _screen_matches(
             hint |= _collect_matches(matched, *table.fields, *out, collapsed, starts, ends, pos, kind, False, _is_word)
     if exact and lexicon._exact is not None:
         _collect_matches(exact, *lexicon._exact.fields, *out, stripped, None, None, pos, kind, True, _is_word)
-    if allowed and candidates:
-        candidates = [c for c in candidates if not _is_allowed(allowed, c[0], -c[1])]
-    if len(candidates) > 1:
-        candidates = _merge_overlaps(candidates)
-    hits = _build_hits(candidates, terms, text, stripped, pos is None, *_HIT_ARGS)
+    hits = _build_hits(candidates, allowed, terms, text, stripped, pos is None, *_HIT_ARGS)
     if hint or may_link(text):
         detected = _detector_hits(text, stripped, allowed, unchanged=pos is None)
         if detected:
@@ -443,6 +439,7 @@ def _collect(  # the positional signature of the native `collect`
 
 def _hits(  # the positional signature of the native `hits`
     candidates: list[_Candidate],
+    allowed: list[tuple[int, int]],
     terms: tuple[_TermInfo, ...],
     text: str,
     stripped: str,
@@ -452,7 +449,12 @@ def _hits(  # the positional signature of the native `hits`
     families: tuple[str, ...],
     new_hit: Callable[..., Hit],
 ) -> list[Hit]:
-    """The hits of the kept candidates; `unchanged` when the text needed no offset map (nothing folded or removed)."""
+    """The hits of the candidates outside the allow spans, overlaps merged; `unchanged` when the text needed no
+    offset map (nothing folded or removed)."""
+    if allowed and candidates:
+        candidates = [c for c in candidates if not _is_allowed(allowed, c[0], -c[1])]
+    if len(candidates) > 1:
+        candidates = _merge_overlaps(candidates)
     hits = []
     for start, neg_end, term_text, _, code, evidence, ss, se, stretched in candidates:
         _, category, level, _ = terms[code >> 4]
