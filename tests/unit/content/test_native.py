@@ -14,11 +14,13 @@ from appcomply.content.engine.normalise import (
     _py_collapse,
     _py_fold,
     _py_positions,
+    _py_prepare,
     _py_runs,
     _py_strip,
     collapse,
     fold,
     positions,
+    prepare,
     runs,
     strip,
 )
@@ -51,6 +53,7 @@ def test_native_and_fallback_normalise_alike(text: str) -> None:
     assert list(positions(text)) == list(_py_positions(text))
     assert collapse(stripped) == _py_collapse(stripped)
     assert tuple(map(list, runs(stripped))) == tuple(map(list, _py_runs(stripped)))
+    assert prepare(text) == _py_prepare(text)
 
 
 def test_unchanged_text_is_returned_as_is() -> None:
@@ -59,6 +62,9 @@ def test_unchanged_text_is_returned_as_is() -> None:
     text = "没有噪音的文字"
     assert strip(text) is text
     assert collapse(text) is text
+    stripped, collapsed, _ = prepare(text)
+    assert stripped is text
+    assert collapsed is text
 
 
 def _screen_all(code: str) -> str:

@@ -88,6 +88,44 @@ static PyObject *strip(PyObject *self, PyObject *arg) {
     return result;
 }
 
+/* prepare(text) -> (stripped, collapsed, flags): strip(text), collapse(of that) and what the screening prefilters
+ * need, in one pass: flag 1 if the stripped text has an ASCII letter a-z, flag 2 if it has a non-ASCII character
+ * (both hold for the collapsed text alike). `stripped` is `text` and `collapsed` is `stripped` when unchanged. */
+static PyObject *prepare(PyObject *self, PyObject *arg) {
+    if (check_text(arg) < 0 || fold_table == NULL) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "configure() first");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg), j = 0, k = 0;
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    Buffer b, r;
+    if (buffer_init(&b, n) == NULL) return NULL;
+    if (buffer_init(&r, n) == NULL) {
+        buffer_free(&b);
+        return NULL;
+    }
+    int changed = 0, flags = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i), m = fold_char(c);
+        changed |= m != c || m == 0;
+        if (!m) continue;
+        b.buf[j++] = m;
+        if (k == 0 || r.buf[k - 1] != m) r.buf[k++] = m;
+        flags |= (m >= 'a' && m <= 'z') | (m > 127) << 1;
+    }
+    PyObject *stripped = changed ? PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, b.buf, j) : Py_NewRef(arg);
+    PyObject *collapsed = NULL, *result = NULL;
+    if (stripped != NULL)
+        collapsed = k == j ? Py_NewRef(stripped) : PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, r.buf, k);
+    if (collapsed != NULL) result = Py_BuildValue("(OOi)", stripped, collapsed, flags);
+    Py_XDECREF(stripped);
+    Py_XDECREF(collapsed);
+    buffer_free(&b);
+    buffer_free(&r);
+    return result;
+}
+
 /* fold(text) -> text folded one-to-one (same length), noise characters become NUL. */
 static PyObject *fold(PyObject *self, PyObject *arg) {
     if (check_text(arg) < 0 || fold_table == NULL) {
@@ -625,6 +663,7 @@ static PyObject *hits(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
 static PyMethodDef methods[] = {
     {"record_factory", record_factory, METH_VARARGS, "record_factory(cls, names) -> fast positional constructor."},
     {"configure", configure, METH_O, "configure(table): set the fold table (native uint32, 0 = noise)."},
+    {"prepare", prepare, METH_O, "prepare(text) -> (strip(text), its collapse, letter | non-ASCII << 1)."},
     {"strip", strip, METH_O, "strip(text) -> folded text without noise (text itself if unchanged)."},
     {"fold", fold, METH_O, "fold(text) -> text folded one-to-one, noise characters as NUL."},
     {"positions", positions, METH_O, "positions(text) -> uint32 bytes: original index of each stripped character."},

@@ -25,6 +25,8 @@ from appcomply.content.engine.detectors import may_link
 from appcomply.content.engine.lexicon import MAX_TERM_CHARS, Lexicon, Term
 from appcomply.content.engine.normalise import (
     FOLD_FAMILY,
+    HAS_LETTER,
+    HAS_NON_ASCII,
     IndexMap,
     collapse,
     fold,
@@ -32,9 +34,9 @@ from appcomply.content.engine.normalise import (
     native_hits,
     normalise_term,
     positions,
+    prepare,
     record_factory,
     runs,
-    strip,
 )
 from appcomply.content.engine.taxonomy import Category, Level, Verdict
 from appcomply.content.engine.transliterate import mixed_matches
@@ -270,15 +272,14 @@ class CompiledLexicon:
 
     def screen(self, text: str, kind: str | None = None) -> ScreeningResult:
         """Screen one text; `kind` (post, comment, ...) selects scoped terms, None applies only unscoped ones."""
-        stripped = strip(text)
-        collapsed = collapse(stripped)
+        stripped, collapsed, flags = prepare(text)
         found = self._search(collapsed, overlapping=True)
-        letters = _has_letter(collapsed) is not None
+        letters = flags & HAS_LETTER
         latin = self._latin_search(collapsed, overlapping=True) if letters else []
         exact = None
         if collapsed is not stripped and self._exact is not None and self._exact_needed(stripped):
             exact = self._exact.automaton.find_matches_as_indexes(stripped, overlapping=True)
-        if letters and self._mixed and not collapsed.isascii():  # an ASCII letter beside other text: fa轮gong
+        if letters and self._mixed and flags & HAS_NON_ASCII:  # an ASCII letter beside other text: fa轮gong
             found, latin, exact = self._with_mixed(collapsed, stripped, found, latin, exact)
         # min(found) is the match with the lowest pattern index: one C call, not a generator per text.
         if (
