@@ -16,6 +16,7 @@ from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from operator import attrgetter
 from typing import Final, TypeVar
 
 import ahocorasick_rs
@@ -383,7 +384,7 @@ def _screen_matches(
             hits = _merge_hits(hits + detected)
     if not hits:
         return PASSED
-    blocked = any(h.level is Level.BLOCK for h in hits)
+    blocked = Level.BLOCK in map(_LEVEL_OF, hits)  # a C loop, not a generator per text
     return _new_result(Verdict.BLOCK if blocked else Verdict.REVIEW, tuple(hits))
 
 
@@ -535,6 +536,7 @@ def _merge_hits(hits: list[Hit]) -> list[Hit]:
 
 
 _R = TypeVar("_R")
+_LEVEL_OF: Final = attrgetter("level")
 
 
 def _record_factory(cls: type[_R]) -> Callable[..., _R]:
