@@ -431,15 +431,17 @@ static int collect_match(const Collect *k, PyObject *match, const Ints *codes, P
     if (code >= 0) {
         failed = collect_code(k, code, start, end, ss, se, os, oe, &evidence);
     } else {
-        PyObject *group = PyDict_GetItemWithError(many, index_obj); /* borrowed */
+        PyObject *group = PyDict_GetItemWithError(many, index_obj);
         if (group == NULL || !PyTuple_Check(group)) {
             if (!PyErr_Occurred()) PyErr_SetObject(group == NULL ? PyExc_KeyError : PyExc_TypeError, index_obj);
             return -1;
         }
+        Py_INCREF(group); /* borrowed from the dict, and is_word runs Python code */
         for (Py_ssize_t g = 0; g < PyTuple_GET_SIZE(group) && !failed; g++) {
             long long c = PyLong_AsLongLong(PyTuple_GET_ITEM(group, g));
             failed = c == -1 && PyErr_Occurred() ? -1 : collect_code(k, c, start, end, ss, se, os, oe, &evidence);
         }
+        Py_DECREF(group);
     }
     Py_XDECREF(evidence);
     return failed;
