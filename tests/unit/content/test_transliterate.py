@@ -13,6 +13,7 @@ from appcomply.content.engine import Category, Level, Lexicon, Term, compile_lex
 from appcomply.content.engine.normalise import collapse, fold, strip
 from appcomply.content.engine.transliterate import (
     _is_syllables,
+    _py_windows,
     _syllables,
     _windows,
     may_mix,
@@ -91,3 +92,10 @@ def test_letter_runs_that_are_not_pinyin_are_not_searched() -> None:
     ]
     assert _windows("看hhh比赛") == []
     assert _windows("一二三四五六七八九十fa轮gong一二三四五六七八九十") == [(2, 25)]
+
+
+@settings(max_examples=400)
+@given(TEXTS | st.text(st.sampled_from(list("zhuangfalungongxinhao 中文")), max_size=60))
+def test_native_and_python_windows_agree(text: str) -> None:
+    normalised = collapse(strip(text))
+    assert _windows(normalised) == _py_windows(normalised)

@@ -108,16 +108,17 @@ record_factory: Callable[[type, tuple[str, ...]], Callable[..., Any]] | None
 # matcher.py's `_collect` and `_hits` as C loops (the Python functions there are the fallback).
 native_collect: Callable[..., bool] | None
 native_hits: Callable[..., list[Any]] | None
+native_windows: Callable[[str, frozenset[str], int], list[tuple[int, int]]] | None  # transliterate._windows
 if _fold is not None:
     _table = array("I", _CODES)
     assert _table.itemsize == 4  # noqa: S101 - the extension reads uint32
     _fold.configure(_table.tobytes())
     fold, strip, collapse, prepare = _fold.fold, _fold.strip, _fold.collapse, _fold.prepare
     record_factory = _fold.record_factory
-    native_collect, native_hits = _fold.collect, _fold.hits
+    native_collect, native_hits, native_windows = _fold.collect, _fold.hits, _fold.windows
 else:
     fold, strip, collapse, prepare = _py_fold, _py_strip, _py_collapse, _py_prepare
-    record_factory = native_collect = native_hits = None
+    record_factory = native_collect = native_hits = native_windows = None
 PURE_PYTHON: Final = _fold is None
 normalise_term = strip
 collapse_repeats = collapse
