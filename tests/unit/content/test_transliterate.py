@@ -13,6 +13,7 @@ from appcomply.content.engine import Category, Level, Lexicon, Term, compile_lex
 from appcomply.content.engine.normalise import collapse, fold, strip
 from appcomply.content.engine.transliterate import (
     _is_syllables,
+    _py_windows,
     _syllables,
     _windows,
     may_mix,
@@ -53,7 +54,8 @@ def test_every_transliterated_piece_maps_back_to_one_character_of_the_text(text:
 @given(TEXTS)
 def test_mixed_matches_lie_inside_the_text_and_mix_letters_with_other_characters(text: str) -> None:
     normalised = collapse(strip(text))
-    for _, start, end in mixed_matches(normalised, (WITH_PINYIN._main.automaton, lambda _, __: True))[0]:
+    pinyin = WITH_PINYIN._latin.automaton  # the automaton of the patterns with ASCII letters
+    for _, start, end in mixed_matches(normalised, (pinyin, lambda _, __: True))[0]:
         assert 0 <= start < end <= len(normalised)
         span = normalised[start:end]
         assert re.search("[a-z]", span)
@@ -90,3 +92,10 @@ def test_letter_runs_that_are_not_pinyin_are_not_searched() -> None:
     ]
     assert _windows("看hhh比赛") == []
     assert _windows("一二三四五六七八九十fa轮gong一二三四五六七八九十") == [(2, 25)]
+
+
+@settings(max_examples=400)
+@given(TEXTS | st.text(st.sampled_from(list("zhuangfalungongxinhao 中文")), max_size=60))
+def test_native_and_python_windows_agree(text: str) -> None:
+    normalised = collapse(strip(text))
+    assert _windows(normalised) == _py_windows(normalised)

@@ -5,7 +5,9 @@ lookup per character. `fold` keeps every offset (noise becomes NUL); `strip` (= 
 deletes noise; `collapse` reduces repeat runs. `positions` and `runs` map indices of the shortened strings
 back, as sequences of int indices (native: a uint32 memoryview over one bytes object).
 
-The optional `_fold` extension does each in one C pass: `str.translate` looks each character up through
+`prepare` strips and collapses a text to screen at once and says whether it has ASCII letters and other
+characters (the prefilters of the Latin automaton and of mixed pinyin). The optional `_fold` extension does
+each in one C pass: `str.translate` looks each character up through
 the mapping protocol, ~70 ns a CJK character, which alone cost as much as the whole automaton search
 (measured on COLD: 3.5 µs a message against 0.25 µs). Without the extension the same functions run in
 pure Python with identical results (`PURE_PYTHON` tells which is in use).
@@ -80,6 +82,19 @@ def _py_runs(text: str) -> tuple[IndexMap, IndexMap]:
 
 
 _ANY_RUN: Final = re.compile(r"(.)\1*", re.DOTALL)
+HAS_LETTER: Final = 1
+HAS_NON_ASCII: Final = 2
+_ASCII_LETTER: Final = re.compile("[a-z]")
+
+
+def _py_prepare(text: str) -> tuple[str, str, int]:
+    """`(strip(text), collapse(stripped), flags)`: HAS_LETTER if it has an ASCII letter a-z, HAS_NON_ASCII if it
+    has any other than ASCII (the stripped and the collapsed text alike)."""
+    stripped = _py_strip(text)
+    collapsed = _py_collapse(stripped)
+    letter = HAS_LETTER if _ASCII_LETTER.search(collapsed) is not None else 0
+    return stripped, collapsed, letter | (0 if collapsed.isascii() else HAS_NON_ASCII)
+
 
 try:
     from appcomply.content.engine import _fold  # type: ignore[attr-defined]
@@ -87,17 +102,23 @@ except ImportError:  # pragma: no cover - exercised by the fallback tests with t
     _fold = None
 fold: Callable[[str], str]
 strip: Callable[[str], str]
+prepare: Callable[[str], tuple[str, str, int]]
 collapse: Callable[[str], str]
 record_factory: Callable[[type, tuple[str, ...]], Callable[..., Any]] | None
+# matcher.py's `_collect` and `_hits` as C loops (the Python functions there are the fallback).
+native_collect: Callable[..., bool] | None
+native_hits: Callable[..., list[Any]] | None
+native_windows: Callable[[str, frozenset[str], int], list[tuple[int, int]]] | None  # transliterate._windows
 if _fold is not None:
     _table = array("I", _CODES)
     assert _table.itemsize == 4  # noqa: S101 - the extension reads uint32
     _fold.configure(_table.tobytes())
-    fold, strip, collapse = _fold.fold, _fold.strip, _fold.collapse
+    fold, strip, collapse, prepare = _fold.fold, _fold.strip, _fold.collapse, _fold.prepare
     record_factory = _fold.record_factory
+    native_collect, native_hits, native_windows = _fold.collect, _fold.hits, _fold.windows
 else:
-    fold, strip, collapse = _py_fold, _py_strip, _py_collapse
-    record_factory = None
+    fold, strip, collapse, prepare = _py_fold, _py_strip, _py_collapse, _py_prepare
+    record_factory = native_collect = native_hits = native_windows = None
 PURE_PYTHON: Final = _fold is None
 normalise_term = strip
 collapse_repeats = collapse

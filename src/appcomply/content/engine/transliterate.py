@@ -15,6 +15,7 @@ from functools import cache, lru_cache
 from itertools import accumulate
 from typing import Final, Protocol
 
+from appcomply.content.engine.normalise import native_windows
 from appcomply.content.engine.variants import reading_table
 
 _LETTER: Final = re.compile("[a-z]")  # screened text is folded: lower case, full width folded to ASCII
@@ -77,6 +78,16 @@ def mixed_matches(text: str, *searches: tuple[_Searcher, Callable[[int, str], bo
 
 
 def _windows(text: str) -> list[tuple[int, int]]:
+    """Spans of `text` reaching MIXED_REACH characters either side of each run of letters made of syllables.
+
+    The native `windows` (normalise.py) when built, else `_py_windows`: the same spans.
+    """
+    if native_windows is not None:
+        return native_windows(text, _syllables(), MIXED_REACH)
+    return _py_windows(text)
+
+
+def _py_windows(text: str) -> list[tuple[int, int]]:
     """Spans of `text` reaching MIXED_REACH characters either side of each run of letters made of syllables.
 
     A Latin pattern only matches between non-alphanumerics, so a run of letters inside a mixed match is
