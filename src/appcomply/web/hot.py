@@ -60,14 +60,19 @@ def _is_async(call: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(type(call).__call__)
 
 
+def _takes_unknown(dependant: Dependant) -> bool:
+    """Whether the dependant takes a parameter kind the fast path does not fill (headers, cookies, the response...)."""
+    return bool(dependant.header_params or dependant.cookie_params or dependant.response_param_name
+                or dependant.security_scopes_param_name or dependant.http_connection_param_name)  # fmt: skip
+
+
 def _resolver(dependant: Dependant) -> _Resolve | None:
     """A dependency that takes at most the request and the request's session, and awaits nothing else."""
     call = dependant.call
     if call is None or not _is_async(call) or dependant.scope == "function":
         return None
-    if (dependant.path_params or dependant.query_params or dependant.header_params or dependant.cookie_params
-            or dependant.body_params or dependant.background_tasks_param_name or dependant.response_param_name
-            or dependant.security_scopes_param_name or dependant.http_connection_param_name):  # fmt: skip
+    if (_takes_unknown(dependant) or dependant.path_params or dependant.query_params or dependant.body_params
+            or dependant.background_tasks_param_name):  # fmt: skip
         return None
     session_names = []
     for sub in dependant.dependencies:
@@ -100,8 +105,7 @@ def plan(route: APIRoute) -> _Plan | None:
     dependant = route.dependant
     if route.dependencies or not _is_async(route.endpoint):
         return None
-    if (dependant.header_params or dependant.cookie_params or dependant.response_param_name
-            or dependant.security_scopes_param_name or dependant.http_connection_param_name):  # fmt: skip
+    if _takes_unknown(dependant):
         return None
     dependencies = []
     for sub in dependant.dependencies:
