@@ -7,6 +7,7 @@ from appcomply.apps.schemas import AppCreate, AppRead, FeatureCreate, LicenceCre
 from appcomply.apps.service import (
     CredentialAuthenticator,
     add_feature,
+    app_id_by_slug,
     app_read,
     authenticate_session,
     create_api_key,
@@ -38,6 +39,7 @@ __all__ = [
     "LoginResult",
     "ServiceKind",
     "add_feature",
+    "app_id_by_slug",
     "app_read",
     "authenticate_session",
     "create_api_key",

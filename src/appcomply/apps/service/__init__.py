@@ -3,6 +3,7 @@
 from appcomply.apps.service._apps import (
     add_feature,
     add_licence,
+    app_id_by_slug,
     app_read,
     create_app,
     ensure_app_access,
@@ -39,6 +40,7 @@ __all__ = [
     "CredentialAuthenticator",
     "add_feature",
     "add_licence",
+    "app_id_by_slug",
     "app_read",
     "authenticate_session",
     "create_api_key",

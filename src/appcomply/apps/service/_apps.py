@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from operator import attrgetter
+from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from appcomply import audit
@@ -35,6 +37,7 @@ from appcomply.apps.schemas import (
     LicenceCreate,
     LicenceRead,
 )
+from appcomply.db.cache import KeyedCache
 from appcomply.kernel.actor import ActorKind
 from appcomply.kernel.context import Ctx
 
@@ -73,6 +76,15 @@ def get_app(ctx: Ctx, app_id: uuid.UUID) -> App:
 
 def find_app_by_slug(ctx: Ctx, slug: str) -> App | None:
     return ctx.session.scalars(select(App).where(App.slug == slug)).first()
+
+
+_ID_BY_SLUG: Final = KeyedCache[str, uuid.UUID | None](App, key_of=attrgetter("slug"))
+_BY_SLUG: Final = select(App.id).where(App.slug == bindparam("slug"))
+
+
+def app_id_by_slug(ctx: Ctx, slug: str) -> uuid.UUID | None:
+    """The id of the app with this slug, from the process's memory while fresh (public intake needs only the id)."""
+    return _ID_BY_SLUG.get(ctx.session, slug, lambda: ctx.session.connection().scalar(_BY_SLUG, {"slug": slug}))
 
 
 def get_app_by_slug(ctx: Ctx, slug: str) -> App:
