@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Final
 
 import orjson
@@ -12,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
+from appcomply.db import _writers
 from appcomply.kernel.actor import Actor
 from appcomply.kernel.clock import Clock
 from appcomply.kernel.context import Ctx
@@ -24,6 +27,8 @@ class WriteInReadOnlyTransaction(RuntimeError):
     `reads_only`). Mark the route `writes` or move the write into its own transaction."""
 
 
+SQLITE_BUSY_SECONDS: Final = 30.0
+"""How long a SQLite writer waits for its turn before "database is locked"."""
 PING_AFTER_IDLE_SECONDS: Final = 2.0
 """A PostgreSQL connection idle in the pool longer than this is pinged before use (see `_ping_when_idle`)."""
 
@@ -37,8 +42,6 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, read_only:
         database = parsed.database
         on_disk = bool(database) and database != ":memory:"
         if on_disk:
-            from pathlib import Path
-
             Path(str(database)).parent.mkdir(parents=True, exist_ok=True)
         # A file gets the same capacity as PostgreSQL's (the web layer's in-flight limit matches it); an in-memory
         # database keeps SQLAlchemy's one connection per thread.
@@ -47,11 +50,16 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, read_only:
             url,
             echo=echo,
             **pool_args,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={
+                "check_same_thread": False,
+                "timeout": SQLITE_BUSY_SECONDS,
+                "factory": _writers.GatedConnection,
+            },
             json_serializer=_json_dumps,
             json_deserializer=orjson.loads,
         )
-        _configure_sqlite(engine)
+        gate = _writers.gate_for(Path(str(database)), timeout=SQLITE_BUSY_SECONDS) if on_disk else None
+        _configure_sqlite(engine, gate)
         return engine
     engine = create_engine(
         url,
@@ -105,17 +113,18 @@ def _json_dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, gate: _writers.WriterGate | None) -> None:
     # pysqlite's own transaction handling defeats SAVEPOINT (it commits before DDL and never emits
     # BEGIN itself); SQLAlchemy documents this workaround: disable pysqlite's handling and emit BEGIN.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        dbapi_connection.gate = gate
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -131,6 +140,12 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
             info["query_only"] = read_only
         if not read_only:
+            # Writers queue at the file's gate, not asleep in SQLite's busy handler (see db/_writers.py); the
+            # connection lets go of it when the transaction ends.
+            try:
+                conn.connection.dbapi_connection.take_turn()
+            except sqlite3.OperationalError as error:  # as SQLAlchemy wraps SQLite's own "database is locked"
+                raise exc.OperationalError("BEGIN IMMEDIATE", None, error) from error
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
