@@ -102,16 +102,24 @@ def _running(command: list[str], environment: dict[str, str], port: int) -> Iter
 
 
 _WRK_SCRIPT = """
-local bodies = {}
-local i = 0
+local bodies, sources = {}, {}
+local i, j = 0, 0
 for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
+for line in io.lines("%(sources)s") do sources[#sources + 1] = line end
 wrk.method = "%(method)s"
 wrk.headers["Content-Type"] = "application/json"
 %(headers)s
 request = function()
   i = i %% #bodies + 1
-  if wrk.method == "GET" then return wrk.format(nil, bodies[i]) end
-  return wrk.format(nil, "%(path)s", nil, bodies[i])
+  local headers = nil
+  if #sources > 0 then
+    j = j %% #sources + 1
+    headers = {}  -- wrk.format takes these instead of wrk.headers, not as well
+    for k, v in pairs(wrk.headers) do headers[k] = v end
+    headers["X-Forwarded-For"] = sources[j]
+  end
+  if wrk.method == "GET" then return wrk.format(nil, bodies[i], headers) end
+  return wrk.format(nil, "%(path)s", headers, bodies[i])
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -132,24 +140,34 @@ def load(
     headers: dict[str, str] | None = None,
     seconds: float = 10,
     connections: int = 16,
+    sources: Sequence[str] = (),
 ) -> Load:
     """Load `method path` for `seconds`: for POST each request sends the next payload (a JSON body); for GET each
-    payload is the path to get. Non-2xx answers count as errors."""
+    payload is the path to get. With `sources`, each request comes from the next address in turn, as a reverse proxy
+    tells it (`X-Forwarded-For`, which the server trusts from 127.0.0.1, uvicorn's default). Non-2xx answers count as
+    errors."""
     if shutil.which("wrk"):
-        return _wrk(base, method, path, payloads, headers or {}, seconds, connections)
-    return _python(base, method, path, payloads, headers or {}, seconds, connections)
+        return _wrk(base, method, path, payloads, headers or {}, seconds, connections, sources)
+    return _python(base, method, path, payloads, headers or {}, seconds, connections, sources)
 
 
 def _wrk(
-    base: str, method: str, path: str, payloads: Sequence[str], headers: dict[str, str], seconds: float, conns: int
+    base: str,
+    method: str,
+    path: str,
+    payloads: Sequence[str],
+    headers: dict[str, str],
+    seconds: float,
+    conns: int,
+    sources: Sequence[str],
 ) -> Load:
     with tempfile.TemporaryDirectory() as tmp:
-        bodies, script = Path(tmp) / "bodies.txt", Path(tmp) / "load.lua"
+        bodies, addresses, script = Path(tmp) / "bodies.txt", Path(tmp) / "sources.txt", Path(tmp) / "load.lua"
         bodies.write_text("\n".join(payloads) + "\n", encoding="utf-8")
+        addresses.write_text("".join(f"{a}\n" for a in sources), encoding="utf-8")
         header_lines = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
-        script.write_text(
-            _WRK_SCRIPT % {"bodies": bodies, "method": method, "path": path, "headers": header_lines}, encoding="utf-8"
-        )
+        values = {"bodies": bodies, "sources": addresses, "method": method, "path": path, "headers": header_lines}
+        script.write_text(_WRK_SCRIPT % values, encoding="utf-8")
         wrk = shutil.which("wrk") or "wrk"
         out = subprocess.run(  # noqa: S603 - our own arguments
             [wrk, "-t", "2", "-c", str(conns), "-d", f"{seconds:.0f}s", "--latency", "-s", str(script), base],
@@ -160,7 +178,14 @@ def _wrk(
 
 
 def _python(
-    base: str, method: str, path: str, payloads: Sequence[str], headers: dict[str, str], seconds: float, conns: int
+    base: str,
+    method: str,
+    path: str,
+    payloads: Sequence[str],
+    headers: dict[str, str],
+    seconds: float,
+    conns: int,
+    sources: Sequence[str],
 ) -> Load:
     samples: list[float] = []
     errors = [0]
@@ -174,12 +199,13 @@ def _python(
             i = offset
             while time.monotonic() < stop:
                 payload = payloads[i % len(payloads)]
+                extra = {"X-Forwarded-For": sources[i % len(sources)]} if sources else {}
                 started = time.perf_counter()
                 if method == "GET":
-                    response = client.get(payload)
+                    response = client.get(payload, headers=extra)
                 else:
                     response = client.request(method, path, content=payload,
-                                              headers={"Content-Type": "application/json"})  # fmt: skip
+                                              headers={"Content-Type": "application/json", **extra})  # fmt: skip
                 local.append((time.perf_counter() - started) * 1000)
                 failed += not response.is_success
                 i += conns

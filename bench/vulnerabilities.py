@@ -2,7 +2,8 @@
 loaded the same way (`appcomply serve --workers 2`, wrk at 16 and 64 connections):
 
 - public intake `POST /v1/vulnerability-reports` (a new report each request: receipt log, sealed contact, clock,
-  audit; the per-address limit raised for the run) — goal >= 0.3 of /healthz;
+  audit), from 50 000 addresses in turn as a reverse proxy forwards them, under the default per-address limit (10
+  an hour, which no address reaches in a run) — goal >= 0.3 of /healthz;
 - the per-start version check `GET /v1/app-versions/status` on a platform whose policy forces an upgrade
   (required, recommended and ok answers mixed) — goal >= 0.5 of /healthz;
 - first, without HTTP: a user notice campaign (inbox) to 100 000 users run to completion, a transaction per chunk,
@@ -16,6 +17,7 @@ loaded the same way (`appcomply serve --workers 2`, wrk at 16 and 64 connections
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import tempfile
 import time
@@ -63,7 +65,7 @@ def setup_versions(services: Services) -> tuple[str, str]:
             report = ReportCreate(app=app.slug, title=title, description=f"{title}：基准测试用的漏洞描述。")
             done = service.submit_report(ctx, services.vulnerabilities, report=report, channel=Channel.STAFF,
                                          source_ip=None)  # fmt: skip
-            vid = done.vulnerability.id
+            vid = done.vulnerability_id
             service.update_triage(ctx, vid, TriageUpdate(
                 affected_versions=[AffectedVersion(platform="android", range=f"<{below}")],
                 fixed_version=below, fix_released_at=clock.now(),
@@ -97,7 +99,7 @@ def _campaign_setup(services: Services, users: int) -> tuple[uuid.UUID, uuid.UUI
         ))  # fmt: skip
         report = ReportCreate(app=app.slug, title="支付桥接越权", description="支付桥接接口未校验调用方。")
         vid = service.submit_report(ctx, services.vulnerabilities, report=report, channel=Channel.STAFF,
-                                    source_ip=None).vulnerability.id  # fmt: skip
+                                    source_ip=None).vulnerability_id  # fmt: skip
         for state in (State.TRIAGED, State.CONFIRMED, State.FIXED):
             service.transition(ctx, vid, to=state)
     now = clock.now()
@@ -192,8 +194,8 @@ def main() -> None:
         ]  # fmt: skip
         checks = [f"/v1/app-versions/status?{urlencode({'platform': 'android', 'version': v})}" for v in VERSIONS]
         auth = {"Authorization": f"Bearer {key}"}
-        env = {"APPCOMPLY_VULNERABILITIES__REPORTS_PER_SOURCE_PER_HOUR": "1000000"}
-        with serve(url, workers=args.workers, env=env) as base:
+        sources = [str(ipaddress.IPv4Address("198.18.0.0") + n) for n in range(50_000)]  # RFC 2544's bench network
+        with serve(url, workers=args.workers) as base:
             load(base, "GET", "/", checks, headers=auth, seconds=2)  # warm up every worker
             for connections in args.connections:
                 print(f"-- {connections} connections")
@@ -201,7 +203,7 @@ def main() -> None:
                 status = load(base, "GET", "/", checks, headers=auth, seconds=args.seconds, connections=connections)
                 _ratio("GET /v1/app-versions/status", status, health)
                 intake = load(base, "POST", "/v1/vulnerability-reports", reports, seconds=args.seconds,
-                              connections=connections)  # fmt: skip
+                              connections=connections, sources=sources)  # fmt: skip
                 _ratio("POST /v1/vulnerability-reports", intake, health)
 
 

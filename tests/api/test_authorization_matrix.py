@@ -313,7 +313,7 @@ def _vulnerability(ctx: Ctx, services: Services, target: App, tag: str) -> dict[
     done = vulnerabilities_service.submit_report(
         ctx, services.vulnerabilities, report=report, channel=VulnChannel.STAFF, source_ip=None
     )
-    [attachment] = vulnerabilities_service.list_attachments(ctx, done.vulnerability.id)
+    [attachment] = vulnerabilities_service.list_attachments(ctx, done.vulnerability_id)
     vulnerabilities_service.register_version(ctx, target.id, AppVersionCreate(platform="android", version="9.9.9"))
     open_, closable = (_incident(ctx, services, target, tag, g) for g in (IncidentGrade.MAJOR, IncidentGrade.GENERAL))
     vulnerabilities_service.mark_handled(ctx, closable.id, IncidentHandled())
@@ -321,7 +321,7 @@ def _vulnerability(ctx: Ctx, services: Services, target: App, tag: str) -> dict[
     fixed = fixed_vulnerability(ctx, services.vulnerabilities, target)
     notified = fixed_vulnerability(ctx, services.vulnerabilities, target)
     campaign = vulnerabilities_service.start_campaign(ctx, notified.id, campaign_body())
-    return {"vulnerability_id": str(done.vulnerability.id), "attachment_id": str(attachment.id), "kind": "miit_report",
+    return {"vulnerability_id": str(done.vulnerability_id), "attachment_id": str(attachment.id), "kind": "miit_report",
             "platform": "android", "incident_id": str(open_.id), "closable_incident_id": str(closable.id),
             "incident_kind": "incident_report", "fixed_vulnerability_id": str(fixed.id),
             "campaign_id": str(campaign.id)}  # fmt: skip

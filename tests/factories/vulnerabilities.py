@@ -35,7 +35,8 @@ def fixed_vulnerability(
 ) -> Vulnerability:
     """A vulnerability of `app` walked to `state` (fixed by default), affecting android `affected`."""
     report = ReportCreate(app=app.slug, title="支付桥接越权", description="支付桥接接口未校验调用方，可越权下单。")
-    vuln = service.submit_report(ctx, env, report=report, channel=Channel.STAFF, source_ip=None).vulnerability
+    done = service.submit_report(ctx, env, report=report, channel=Channel.STAFF, source_ip=None)
+    vuln = service.get_vulnerability(ctx, done.vulnerability_id)
     if affected is not None:
         service.update_triage(ctx, vuln.id, TriageUpdate(
             affected_versions=[AffectedVersion(platform="android", range=affected)], fixed_version="5.2.4",

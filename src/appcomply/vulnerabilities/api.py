@@ -111,7 +111,7 @@ campaigns_router = APIRouter(
         **problem_responses(400, 404, 409, 413, 422, 429),
     },
 )
-def submit_report(
+async def submit_report(
     request: Request,
     ctx: PublicCtx,
     env: VulnerabilitiesEnvDep,
@@ -122,18 +122,20 @@ def submit_report(
     `GET /v1/vulnerability-reports/{token}`. The receipt is logged (kept ≥ 6 months, VR 5). Too many reports from
     one address: 429 with `Retry-After`."""
     client_ip = request.client.host if request.client else None
-    done = service.submit_report(
-        ctx, env, report=body, channel=Channel.API, source_ip=client_ip, idempotency_key=idempotency_key
-    )
+    # One hop to the thread pool for the work and the commit: on SQLite the transaction holds the file's one writer
+    # turn, which must not wait for the event loop to schedule a second hop.
+    done = await run_ending_transaction(
+        request, service.submit_report, ctx, env, report=body, channel=Channel.API, source_ip=client_ip,
+        idempotency_key=idempotency_key,
+    )  # fmt: skip
     receipt = receipt_of(done)
     code = status.HTTP_200_OK if done.replayed else status.HTTP_201_CREATED
     return JSONResponse(receipt.model_dump(mode="json"), status_code=code)
 
 
 def receipt_of(done: service.Submitted) -> ReportReceipt:
-    vuln = done.vulnerability
     return ReportReceipt(
-        tracking_token=done.tracking_token, status=State(vuln.state), received_at=vuln.received_at,
+        tracking_token=done.tracking_token, status=done.state, received_at=done.received_at,
         status_url=f"/v1/vulnerability-reports/{done.tracking_token}",
     )  # fmt: skip
 

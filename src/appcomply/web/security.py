@@ -188,9 +188,10 @@ ANY_STAFF = Guard()
 ADMIN = Guard(Role.ADMIN)
 
 
-def public_ctx(request: Request, services: ServicesDep, session: SessionDep) -> Ctx:
-    """For public pages and intake: no credential needed; the actor is the public."""
-    return _ctx(request, services, session, PUBLIC)
+async def public_ctx(request: Request, session: SessionDep) -> Ctx:
+    """For public pages and intake: no credential needed; the actor is the public. On the event loop, and the
+    services not a dependency of their own: public intake is called like a per-request check."""
+    return _ctx(request, request.app.state.services, session, PUBLIC)
 
 
 PublicCtx = Annotated[Ctx, Depends(public_ctx)]

@@ -30,7 +30,7 @@ def vuln_id(ctx: Ctx, services: Services, clock: FixedClock) -> str:
     done = service.submit_report(ctx, services.vulnerabilities, report=report, channel=Channel.API, source_ip=None)
     ctx.session.flush()
     clock.advance(dt.timedelta(hours=10))
-    return str(done.vulnerability.id)
+    return str(done.vulnerability_id)
 
 
 def test_the_queue_shows_each_report_with_its_clock_and_filters_by_state(

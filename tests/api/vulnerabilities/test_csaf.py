@@ -53,7 +53,7 @@ def hosted(services: Services, app: App, other: App) -> TestClient:
 def _report(ctx: Ctx, services: Services, app: App, title: str) -> Vulnerability:
     report = ReportCreate(app=app.slug, title=title, description=f"{title}：详细描述与复现。")
     done = service.submit_report(ctx, services.vulnerabilities, report=report, channel=Channel.STAFF, source_ip=None)
-    return done.vulnerability
+    return service.get_vulnerability(ctx, done.vulnerability_id)
 
 
 def _disclose(ctx: Ctx, services: Services, app: App, clock: FixedClock, title: str) -> Vulnerability:

@@ -40,9 +40,9 @@ def vuln_id(ctx: Ctx, services: Services) -> str:
     report = ReportCreate(app=app.slug, title="私信接口越权读取", description="修改会话 id 可读取他人私信。",
                           component="私信接口")  # fmt: skip
     done = service.submit_report(ctx, services.vulnerabilities, report=report, channel=Channel.API, source_ip=None)
-    service.update_triage(ctx, done.vulnerability.id, TriageUpdate(harm="泄露私信内容"))
+    service.update_triage(ctx, done.vulnerability_id, TriageUpdate(harm="泄露私信内容"))
     ctx.session.flush()
-    return str(done.vulnerability.id)
+    return str(done.vulnerability_id)
 
 
 @pytest.fixture

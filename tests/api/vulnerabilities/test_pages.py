@@ -94,7 +94,8 @@ def test_only_disclosed_advisories_appear_on_the_page(
     hidden = ReportCreate(app=app.slug, title="尚未修复的漏洞", description="这是一个还没有修复的漏洞。")
     shown = ReportCreate(app=app.slug, title="已修复并公开的漏洞", description="这是一个已经修复的漏洞。")
     service.submit_report(ctx, env, report=hidden, channel=Channel.STAFF, source_ip=None)
-    vuln = service.submit_report(ctx, env, report=shown, channel=Channel.STAFF, source_ip=None).vulnerability
+    shown_id = service.submit_report(ctx, env, report=shown, channel=Channel.STAFF, source_ip=None).vulnerability_id
+    vuln = service.get_vulnerability(ctx, shown_id)
     for state in (State.TRIAGED, State.CONFIRMED, State.FIXED):
         service.transition(ctx, vuln.id, to=state)
     service.update_triage(ctx, vuln.id, TriageUpdate(fixed_version="5.2.4", fix_released_at=clock.now(),

@@ -39,7 +39,7 @@ def _report(database_url: str, *, received: dt.datetime, title: str) -> str:
                 app="demo", title=title, description="一个足够长的漏洞描述。", contact="a@example.com"
             )
             done = vulns.submit_report(c, services.vulnerabilities, report=report, channel=Channel.API, source_ip=None)
-            return str(done.vulnerability.id)
+            return str(done.vulnerability_id)
     finally:
         services.engine.dispose()
 

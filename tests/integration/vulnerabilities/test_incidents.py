@@ -269,9 +269,9 @@ def test_times_in_the_future_and_a_vulnerability_of_another_app_are_refused(
     report = ReportCreate(app=other.slug, title="别的应用的漏洞", description="另一个应用的漏洞报告描述。")
     foreign = service.submit_report(ctx, env, report=report, channel=Channel.STAFF, source_ip=None)
     with pytest.raises(IncidentVulnerabilityInvalid):
-        _create(ctx, env, app, grade=IncidentGrade.MAJOR, vulnerability_id=foreign.vulnerability.id)
-    incident = _create(ctx, env, other, grade=IncidentGrade.GENERAL, vulnerability_id=foreign.vulnerability.id)
-    assert incident.vulnerability_id == foreign.vulnerability.id
+        _create(ctx, env, app, grade=IncidentGrade.MAJOR, vulnerability_id=foreign.vulnerability_id)
+    incident = _create(ctx, env, other, grade=IncidentGrade.GENERAL, vulnerability_id=foreign.vulnerability_id)
+    assert incident.vulnerability_id == foreign.vulnerability_id
     with pytest.raises(IncidentTimeInvalid):
         service.mark_handled(ctx, incident.id, IncidentHandled(handled_at=clock.now() - dt.timedelta(days=1)))
 
@@ -282,8 +282,8 @@ def test_the_database_refuses_a_clock_without_exactly_one_owner(
 ) -> None:
     incident = _create(ctx, _env(services), app, grade=IncidentGrade.GENERAL)
     report = ReportCreate(app=app.slug, title="一个漏洞报告", description="用来检查约束的漏洞报告。")
-    vuln = service.submit_report(ctx, services.vulnerabilities, report=report, channel=Channel.STAFF,
-                                 source_ip=None).vulnerability  # fmt: skip
+    done = service.submit_report(ctx, services.vulnerabilities, report=report, channel=Channel.STAFF, source_ip=None)
+    vuln = service.get_vulnerability(ctx, done.vulnerability_id)
     now = ctx.clock.now()
     row = Clock(
         id=uuid.uuid4(), app_id=app.id, kind="incident_summary", started_at=now, due_at=now, alerts_sent=0,

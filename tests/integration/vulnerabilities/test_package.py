@@ -48,7 +48,8 @@ def _report(ctx: Ctx, env: VulnerabilitiesEnv, app: App, title: str = "越权查
         app=app.slug, title=title, description="修改订单 id 即可读取他人的订单与收货地址。", component="订单接口",
         component_version="5.2.1", contact="researcher@example.org",
     )  # fmt: skip
-    return service.submit_report(ctx, env, report=report, channel=Channel.API, source_ip="198.51.100.23").vulnerability
+    done = service.submit_report(ctx, env, report=report, channel=Channel.API, source_ip="198.51.100.23")
+    return service.get_vulnerability(ctx, done.vulnerability_id)
 
 
 def _triaged(ctx: Ctx, env: VulnerabilitiesEnv, app: App, clock: FixedClock) -> Vulnerability:

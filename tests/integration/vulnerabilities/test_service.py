@@ -85,6 +85,12 @@ def _submit(ctx: Ctx, env: VulnerabilitiesEnv, app: App, *, ip: str = "203.0.113
     )
 
 
+def _filed(ctx: Ctx, env: VulnerabilitiesEnv, app: App, **overrides: object) -> Vulnerability:
+    done = service.submit_report(ctx, env, report=_report(app, **overrides), channel=Channel.API,
+                                 source_ip="203.0.113.7")  # fmt: skip
+    return service.get_vulnerability(ctx, done.vulnerability_id)
+
+
 def _events(session: Session, event: str) -> list[AuditEntry]:
     return list(session.scalars(select(AuditEntry).where(AuditEntry.event == event)))
 
@@ -93,7 +99,7 @@ def test_intake_logs_the_receipt_opens_the_48_hour_clock_and_seals_the_contact(
     ctx: Ctx, session: Session, env: VulnerabilitiesEnv, app: App, clock: FixedClock
 ) -> None:
     done = _submit(ctx, env, app)
-    vuln = done.vulnerability
+    vuln = service.get_vulnerability(ctx, done.vulnerability_id)
     assert (vuln.state, vuln.received_at) == (State.RECEIVED, clock.now())
     assert done.tracking_token.startswith("vrt_")
     assert vuln.token_hash != done.tracking_token
@@ -121,8 +127,8 @@ def test_intake_logs_the_receipt_opens_the_48_hour_clock_and_seals_the_contact(
 
 def test_the_reporter_sees_status_and_public_messages_only(ctx: Ctx, env: VulnerabilitiesEnv, app: App) -> None:
     done = _submit(ctx, env, app)
-    service.add_message(ctx, done.vulnerability.id, message="内部：疑似与 #12 相同", public=False)
-    service.add_message(ctx, done.vulnerability.id, message="已复现，正在修复", public=True)
+    service.add_message(ctx, done.vulnerability_id, message="内部：疑似与 #12 相同", public=False)
+    service.add_message(ctx, done.vulnerability_id, message="已复现，正在修复", public=True)
     tracked = service.track_report(ctx, done.tracking_token)
     assert [m.note for m in tracked.messages][1:] == ["已复现，正在修复"]
     with pytest.raises(ReportTokenNotFound):
@@ -135,13 +141,13 @@ def test_a_retry_with_the_same_key_returns_the_first_report_and_token_and_writes
     first = _submit(ctx, env, app, key="retry-key-0001")
     again = _submit(ctx, env, app, key="retry-key-0001")
     assert again.replayed
-    assert again.vulnerability.id == first.vulnerability.id
+    assert again.vulnerability_id == first.vulnerability_id
     assert again.tracking_token == first.tracking_token
     assert session.scalar(select(func.count()).select_from(Vulnerability)) == 1
     assert session.scalar(select(func.count()).select_from(Receipt)) == 1
     with pytest.raises(IdempotencyKeyReused):
         _submit(ctx, env, app, key="retry-key-0001", title="另一个完全不同的问题")
-    assert service.track_report(ctx, again.tracking_token).vulnerability.id == first.vulnerability.id
+    assert service.track_report(ctx, again.tracking_token).vulnerability.id == first.vulnerability_id
 
 
 def test_a_flood_from_one_address_is_limited_and_other_addresses_still_get_through(
@@ -163,6 +169,30 @@ def test_a_flood_from_one_address_is_limited_and_other_addresses_still_get_throu
     assert session.scalar(select(func.count()).select_from(Vulnerability)) == 4
 
 
+def test_after_the_limit_is_lowered_the_wait_counts_from_the_newest_reports_not_the_oldest(
+    ctx: Ctx, services: Services, app: App, clock: FixedClock
+) -> None:
+    def env(limit: int) -> VulnerabilitiesEnv:
+        return VulnerabilitiesEnv(
+            keyring=services.vulnerabilities.keyring, index_key=services.vulnerabilities.index_key,
+            limits=VulnerabilitiesSettings(reports_per_source_per_hour=limit), public_url="http://testserver",
+        )  # fmt: skip
+
+    for _ in range(3):  # at :00, :10 and :20
+        _submit(ctx, env(5), app)
+        clock.advance(dt.timedelta(minutes=10))
+    with pytest.raises(IntakeRateLimited) as raised:  # at :30, with room for 2 an hour
+        _submit(ctx, env(2), app)
+    # A place frees when the older of the newest two (:10) leaves the hour, at 1:10; the oldest (:00) left at 1:00,
+    # which would still leave two in the hour.
+    assert raised.value.retry_after == 40 * 60
+    clock.advance(dt.timedelta(minutes=39))
+    with pytest.raises(IntakeRateLimited):
+        _submit(ctx, env(2), app)
+    clock.advance(dt.timedelta(minutes=1, seconds=1))
+    _submit(ctx, env(2), app)
+
+
 def test_an_unknown_app_is_refused(ctx: Ctx, env: VulnerabilitiesEnv, app: App) -> None:
     report = _report(app).model_copy(update={"app": "no-such-app"})
     with pytest.raises(IntakeAppNotFound):
@@ -175,7 +205,7 @@ def test_attachments_are_sniffed_by_content_and_limited(
     png = AttachmentUpload(filename="../../etc/截图.png", content_base64=base64.b64encode(PNG).decode())
     text = AttachmentUpload(filename="poc.txt", content_base64=base64.b64encode("步骤".encode()).decode())
     done = _submit(ctx, env, app, attachments=[png, text])
-    rows = session.scalars(select(Attachment).where(Attachment.vulnerability_id == done.vulnerability.id)).all()
+    rows = session.scalars(select(Attachment).where(Attachment.vulnerability_id == done.vulnerability_id)).all()
     assert sorted((r.filename, r.media_type) for r in rows) == [("poc.txt", "text/plain"), ("截图.png", "image/png")]
     elf = AttachmentUpload(
         filename="shot.png", content_base64=base64.b64encode(b"\x7fELF\x02\x01\x01" + b"\0" * 64).decode()
@@ -196,7 +226,7 @@ def test_attachments_are_sniffed_by_content_and_limited(
 def test_triage_scores_cvss_and_national_security_moves_the_clock_to_24_hours(
     ctx: Ctx, session: Session, env: VulnerabilitiesEnv, app: App, clock: FixedClock
 ) -> None:
-    vuln = _submit(ctx, env, app).vulnerability
+    vuln = _filed(ctx, env, app)
     received = vuln.received_at
     clock.advance(dt.timedelta(hours=5))
     update = TriageUpdate(cvss_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", national_security=True)
@@ -214,7 +244,7 @@ def test_triage_scores_cvss_and_national_security_moves_the_clock_to_24_hours(
 def test_rejecting_waives_the_clock_and_reopening_restores_it(
     ctx: Ctx, env: VulnerabilitiesEnv, app: App, clock: FixedClock
 ) -> None:
-    vuln = _submit(ctx, env, app).vulnerability
+    vuln = _filed(ctx, env, app)
     service.transition(ctx, vuln.id, to=State.REJECTED, note="不可复现")
     assert service.list_clocks(ctx, vuln.id)[0].status is ClockStatus.NOT_REQUIRED
     clock.advance(dt.timedelta(hours=49))
@@ -223,10 +253,10 @@ def test_rejecting_waives_the_clock_and_reopening_restores_it(
 
 
 def test_a_duplicate_names_another_report_of_the_same_app(ctx: Ctx, env: VulnerabilitiesEnv, app: App) -> None:
-    first = _submit(ctx, env, app).vulnerability
-    second = _submit(ctx, env, app, title="同一个 XSS 再次报告").vulnerability
+    first = _filed(ctx, env, app)
+    second = _filed(ctx, env, app, title="同一个 XSS 再次报告")
     other_app = make_app(ctx)
-    elsewhere = _submit(ctx, env, other_app).vulnerability
+    elsewhere = _filed(ctx, env, other_app)
     with pytest.raises(DuplicateTargetInvalid):
         service.transition(ctx, second.id, to=State.DUPLICATE)
     with pytest.raises(DuplicateTargetInvalid):
@@ -236,7 +266,7 @@ def test_a_duplicate_names_another_report_of_the_same_app(ctx: Ctx, env: Vulnera
 
 
 def test_disclosure_waits_for_the_released_fix(ctx: Ctx, env: VulnerabilitiesEnv, app: App, clock: FixedClock) -> None:
-    vuln = _submit(ctx, env, app).vulnerability
+    vuln = _filed(ctx, env, app)
     for state in (State.TRIAGED, State.CONFIRMED, State.FIXING, State.FIXED):
         service.transition(ctx, vuln.id, to=state)
     with pytest.raises(DisclosureBlocked):
@@ -249,7 +279,7 @@ def test_disclosure_waits_for_the_released_fix(ctx: Ctx, env: VulnerabilitiesEnv
 def test_the_submission_closes_the_clock_with_its_evidence(
     ctx: Ctx, env: VulnerabilitiesEnv, app: App, clock: FixedClock
 ) -> None:
-    on_time, late = _submit(ctx, env, app).vulnerability, _submit(ctx, env, app, title="另一个问题报告").vulnerability
+    on_time, late = _filed(ctx, env, app), _filed(ctx, env, app, title="另一个问题报告")
     clock.advance(dt.timedelta(hours=30))
     sub = SubmissionCreate(channel="工信部网络安全威胁和漏洞信息共享平台", reference="CSTIS-2026-0001")
     met = service.record_submission(ctx, on_time.id, ClockKind.MIIT_REPORT, sub)
@@ -268,7 +298,7 @@ def test_alerts_go_to_the_security_team_at_half_time_and_at_ninety_percent(
         limits=VulnerabilitiesSettings(alert_emails=["sec@example.com", "cso@example.com"]),
         public_url="http://testserver",
     )  # fmt: skip
-    vuln = _submit(ctx, env, app).vulnerability
+    vuln = _filed(ctx, env, app)
     assert service.send_clock_alerts(ctx, env).alerts == 0
     clock.advance(dt.timedelta(hours=24))
     assert service.send_clock_alerts(ctx, env) == service.AlertRun(alerts=1, notices=2)
@@ -285,7 +315,7 @@ def test_alerts_go_to_the_security_team_at_half_time_and_at_ninety_percent(
 def test_sharing_abroad_before_disclosure_is_refused_and_writes_nothing(
     ctx: Ctx, session: Session, env: VulnerabilitiesEnv, app: App
 ) -> None:
-    vuln = _submit(ctx, env, app).vulnerability
+    vuln = _filed(ctx, env, app)
     with pytest.raises(ForeignSharingRefused):
         service.share_vulnerability(ctx, vuln.id, ShareCreate(recipient="Acme Research", country="US", purpose="交流"))
     assert _events(session, "vulnerabilities.vulnerability.shared") == []
@@ -308,9 +338,9 @@ def test_receipts_are_purged_only_after_the_retention_and_never_under_six_months
 
 
 def test_the_list_filters_by_state_and_clock(ctx: Ctx, env: VulnerabilitiesEnv, app: App, clock: FixedClock) -> None:
-    old = _submit(ctx, env, app).vulnerability
+    old = _filed(ctx, env, app)
     clock.advance(dt.timedelta(hours=50))
-    new = _submit(ctx, env, app, title="新的漏洞报告").vulnerability
+    new = _filed(ctx, env, app, title="新的漏洞报告")
     service.transition(ctx, new.id, to=State.TRIAGED)
     assert [r.vulnerability.id for r in service.list_vulnerabilities(ctx)] == [new.id, old.id]
     assert [r.vulnerability.id for r in service.list_vulnerabilities(ctx, clock=ClockStatus.MISSED)] == [old.id]
@@ -327,7 +357,7 @@ def test_the_servers_watcher_sends_due_alerts_in_its_own_transaction(
         keyring=services.vulnerabilities.keyring, index_key=services.vulnerabilities.index_key,
         limits=VulnerabilitiesSettings(alert_emails=["sec@example.com"]), public_url="http://testserver",
     )  # fmt: skip
-    vuln = _submit(ctx, env, app).vulnerability
+    vuln = _filed(ctx, env, app)
     ctx.session.flush()
     clock.advance(dt.timedelta(hours=25))
     jobs = service.VulnerabilityJobs(services.session_factory, clock=clock, env=env, interval=60)
