@@ -7,12 +7,15 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import Connection
 
+from appcomply import apps
 from appcomply.db.cache import AppCache
 from appcomply.identity.models import IdentityPolicy
 from appcomply.kernel.clock import FixedClock
 from appcomply.kernel.context import Ctx
 from tests.factories.apps import make_app
+from tests.factories.queries import statements
 
 pytestmark = pytest.mark.db
 
@@ -97,3 +100,13 @@ def test_peek_answers_only_a_fresh_entry_and_a_flush_empties_it(ctx: Ctx, clock:
     _policy(ctx, app_id, clock, {"publish": "none"})
     ctx.session.flush()
     assert cache.peek(app_id) is None  # this process changed it
+
+
+def test_an_app_created_after_its_slug_was_looked_up_in_vain_is_found_at_once(ctx: Ctx, connection: Connection) -> None:
+    # The slug cache is keyed by slug, not app id: a new app must drop the remembered "no such app" for its slug.
+    assert apps.app_id_by_slug(ctx, "late-app") is None
+    app = make_app(ctx, slug="late-app")
+    assert apps.app_id_by_slug(ctx, "late-app") == app.id
+    with statements(connection) as seen:
+        assert apps.app_id_by_slug(ctx, "late-app") == app.id
+    assert seen == []  # remembered
