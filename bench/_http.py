@@ -146,21 +146,26 @@ def load(
     payload is the path to get. With `sources`, each request comes from the next address in turn, as a reverse proxy
     tells it (`X-Forwarded-For`, which the server trusts from 127.0.0.1, uvicorn's default). Non-2xx answers count as
     errors."""
-    if shutil.which("wrk"):
-        return _wrk(base, method, path, payloads, headers or {}, seconds, connections, sources)
-    return _python(base, method, path, payloads, headers or {}, seconds, connections, sources)
+    run = _Run(base, method, path, payloads, headers or {}, seconds, connections, sources)
+    return _wrk(run) if shutil.which("wrk") else _python(run)
 
 
-def _wrk(
-    base: str,
-    method: str,
-    path: str,
-    payloads: Sequence[str],
-    headers: dict[str, str],
-    seconds: float,
-    conns: int,
-    sources: Sequence[str],
-) -> Load:
+@dataclass(frozen=True, slots=True)
+class _Run:
+    base: str
+    method: str
+    path: str
+    payloads: Sequence[str]
+    headers: dict[str, str]
+    seconds: float
+    conns: int
+    sources: Sequence[str]
+
+
+def _wrk(run: _Run) -> Load:
+    base, method, path, payloads, headers, seconds, conns, sources = (
+        run.base, run.method, run.path, run.payloads, run.headers, run.seconds, run.conns, run.sources
+    )  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         bodies, addresses, script = Path(tmp) / "bodies.txt", Path(tmp) / "sources.txt", Path(tmp) / "load.lua"
         bodies.write_text("\n".join(payloads) + "\n", encoding="utf-8")
@@ -177,16 +182,10 @@ def _wrk(
     return Load(figures["requests"] / figures["seconds"], figures["p50"], figures["p99"], int(figures["errors"]), "wrk")
 
 
-def _python(
-    base: str,
-    method: str,
-    path: str,
-    payloads: Sequence[str],
-    headers: dict[str, str],
-    seconds: float,
-    conns: int,
-    sources: Sequence[str],
-) -> Load:
+def _python(run: _Run) -> Load:
+    base, method, path, payloads, headers, seconds, conns, sources = (
+        run.base, run.method, run.path, run.payloads, run.headers, run.seconds, run.conns, run.sources
+    )  # fmt: skip
     samples: list[float] = []
     errors = [0]
     lock = threading.Lock()
