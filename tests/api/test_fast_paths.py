@@ -123,6 +123,7 @@ def test_the_hot_paths_are_the_per_request_checks() -> None:
         ("POST", "/v1/consent-checks"),
         ("GET", "/v1/users/{user_id}/permissions"),
         ("GET", "/v1/app-versions/status"),
+        ("POST", "/v1/vulnerability-reports"),  # public, but anyone may call it as often as the limit lets them
     }
 
 
@@ -224,6 +225,36 @@ def test_invalid_path_and_query_values_get_the_standard_problem(
     assert response.status_code == 422
     assert sorted(tuple(e["loc"]) for e in response.json()["errors"]) == [("query", "platform"), ("query", "version")]
     assert len(standard_calls) == 2
+
+
+def _report(app: App) -> dict[str, str]:
+    return {"app": app.slug, "title": "登录接口可被穷举", "description": "登录接口没有频率限制，可被穷举。"}
+
+
+def test_a_report_with_its_idempotency_key_is_answered_by_the_fast_handler(
+    client: TestClient, app: App, standard_calls: list[str]
+) -> None:
+    headers = {"Idempotency-Key": "report-0001"}
+    first = client.post("/v1/vulnerability-reports", json=_report(app), headers=headers)
+    again = client.post("/v1/vulnerability-reports", json=_report(app), headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)  # the key reached the endpoint: a replay
+    assert again.json()["tracking_token"] == first.json()["tracking_token"]
+    assert standard_calls == []
+
+
+@pytest.mark.parametrize(
+    "headers", [{"Idempotency-Key": "short"}, [("Idempotency-Key", "report-0001"), ("Idempotency-Key", "report-0002")]]
+)
+def test_a_header_not_surely_valid_goes_to_the_standard_handler(
+    client: TestClient, app: App, standard_calls: list[str], headers: Any
+) -> None:
+    response = client.post("/v1/vulnerability-reports", json=_report(app), headers=headers)
+    if isinstance(headers, dict):  # too short: FastAPI's own problem, located in the header
+        assert response.status_code == 422
+        assert [e["loc"] for e in response.json()["errors"]] == [["header", "Idempotency-Key"]]
+    else:  # given twice: whatever FastAPI makes of it, it decides
+        assert response.status_code == 201, response.text
+    assert standard_calls == ["/v1/vulnerability-reports"]
 
 
 def test_dependency_overrides_send_every_request_to_the_standard_handler(

@@ -111,6 +111,7 @@ campaigns_router = APIRouter(
         **problem_responses(400, 404, 409, 413, 422, 429),
     },
 )
+@hot_path
 async def submit_report(
     request: Request,
     ctx: PublicCtx,

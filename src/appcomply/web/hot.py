@@ -3,9 +3,9 @@ generic request handler when the request is well formed.
 
 FastAPI solves a route's dependency tree anew for every request (a few dozen microseconds per dependency, and the
 body parsed to Python objects before the model validates them). A hot route's parameters are few and fixed: the
-request, its guard, an environment or two, background tasks, path and query values, one JSON body. `HotRoute` reads
-them off the route once and, per request, validates the body straight from its bytes (pydantic's JSON mode), the
-path and query values through the route's own fields, then calls the guard and the endpoint itself.
+request, its guard, an environment or two, background tasks, path, query and header values, one JSON body. `HotRoute`
+reads them off the route once and, per request, validates the body straight from its bytes (pydantic's JSON mode),
+the path, query and header values through the route's own fields, then calls the guard and the endpoint itself.
 
 Anything it is not sure of goes to the route's standard handler, which then does all the work from the start, so
 errors are FastAPI's own: a value that does not validate (the 422 problem lists every error, as ever), a body that
@@ -52,6 +52,7 @@ class _Plan:
     dependencies: tuple[tuple[str, _Resolve], ...]
     path: tuple[_Field, ...]
     query: tuple[_Field, ...]
+    headers: tuple[_Field, ...]
     body: tuple[str, type[BaseModel]] | None
 
 
@@ -60,9 +61,10 @@ def _is_async(call: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(type(call).__call__)
 
 
-def _takes_unknown(dependant: Dependant) -> bool:
-    """Whether the dependant takes a parameter kind the fast path does not fill (headers, cookies, the response...)."""
-    return bool(dependant.header_params or dependant.cookie_params or dependant.response_param_name
+def _takes_unknown(dependant: Dependant, *, headers: bool = False) -> bool:
+    """Whether the dependant takes a parameter kind the fast path does not fill (cookies, the response...; headers
+    unless `headers`, which only the endpoint's own may be)."""
+    return bool((dependant.header_params and not headers) or dependant.cookie_params or dependant.response_param_name
                 or dependant.security_scopes_param_name or dependant.http_connection_param_name)  # fmt: skip
 
 
@@ -90,14 +92,36 @@ def _resolver(dependant: Dependant) -> _Resolve | None:
     return resolve
 
 
-def _fields(fields: Sequence[Any]) -> tuple[_Field, ...] | None:
+def _fields(fields: Sequence[Any], *, header: bool = False) -> tuple[_Field, ...] | None:
     out = []
     for field in fields:
         if field.name is None:
             return None
+        key = field.alias
+        if header and key == field.name and getattr(field.field_info, "convert_underscores", True):
+            key = key.replace("_", "-")  # FastAPI's own name for a header parameter without an alias
         required = field.field_info.is_required()
-        out.append(_Field(field.name, field.alias, field.validate, required, None if required else field.get_default()))
+        out.append(_Field(field.name, key, field.validate, required, None if required else field.get_default()))
     return tuple(out)
+
+
+def _single(plan_fields: tuple[_Field, ...], values: dict[str, Any], raw_of: Callable[[str], list[str]],
+            where: str) -> bool:  # fmt: skip
+    """Validate query or header values into `values`; False if any is not surely valid (or is given twice)."""
+    for field in plan_fields:
+        raw = raw_of(field.key)
+        if len(raw) > 1:
+            return False
+        if not raw:
+            if field.required:
+                return False
+            values[field.name] = field.default
+            continue
+        value, errors = field.validate(raw[0], loc=(where, field.key))
+        if errors:
+            return False
+        values[field.name] = value
+    return True
 
 
 def plan(route: APIRoute) -> _Plan | None:
@@ -105,7 +129,7 @@ def plan(route: APIRoute) -> _Plan | None:
     dependant = route.dependant
     if route.dependencies or not _is_async(route.endpoint):
         return None
-    if _takes_unknown(dependant):
+    if _takes_unknown(dependant, headers=True):
         return None
     dependencies = []
     for sub in dependant.dependencies:
@@ -123,12 +147,13 @@ def plan(route: APIRoute) -> _Plan | None:
             return None
         body = (field.name, model)
     path, query = _fields(dependant.path_params), _fields(dependant.query_params)
-    if path is None or query is None:
+    headers = _fields(dependant.header_params, header=True)
+    if path is None or query is None or headers is None:
         return None
     return _Plan(
         endpoint=route.endpoint, request_name=dependant.request_param_name,
         tasks_name=dependant.background_tasks_param_name, dependencies=tuple(dependencies), path=path, query=query,
-        body=body,
+        headers=headers, body=body,
     )  # fmt: skip
 
 
@@ -145,21 +170,10 @@ async def _arguments(plan: _Plan, request: Request) -> dict[str, Any] | None:
         if errors:
             return None
         values[field.name] = value
-    if plan.query:
-        query = request.query_params
-        for field in plan.query:
-            raw = query.getlist(field.key)
-            if len(raw) > 1:
-                return None
-            if not raw:
-                if field.required:
-                    return None
-                values[field.name] = field.default
-                continue
-            value, errors = field.validate(raw[0], loc=("query", field.key))
-            if errors:
-                return None
-            values[field.name] = value
+    if plan.query and not _single(plan.query, values, request.query_params.getlist, "query"):
+        return None
+    if plan.headers and not _single(plan.headers, values, request.headers.getlist, "header"):
+        return None
     if plan.body is not None:
         if not _is_json(request):
             return None
